@@ -1,0 +1,169 @@
+/**
+ * The local stack: every offline stand-in of a managed service, plus
+ * `wrangler dev` wired to them. Used by `npm start` (local/start.ts), by the
+ * test suite and by the benchmark.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { neonConfig } from '@neondatabase/serverless';
+import ws from 'ws';
+import type { StackConfig } from './config.ts';
+import { startMailbox } from './mailbox.ts';
+import { migrate } from './migrate.ts';
+import { startPostgres } from './postgres.ts';
+import { startQStashEmulator } from './qstash.ts';
+import { startRedisEmulator } from './redis.ts';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export type Log = (event: Record<string, unknown>) => void;
+
+export interface Services {
+  /** What the Worker needs to reach the stand-ins: written to its env file. */
+  workerEnv: Record<string, string>;
+  urls: { mailbox: string; redis: string; qstash: string; postgres: string; neonProxy: string };
+  close(): Promise<void>;
+}
+
+/** Starts Postgres (PGlite or a real server) with migrations applied, Redis, QStash and the mailbox. */
+export async function startServices(cfg: StackConfig, log: Log): Promise<Services> {
+  await mkdir(cfg.stateDir, { recursive: true });
+  const closers: Array<() => Promise<void>> = [];
+  const close = async () => {
+    for (const c of closers.reverse()) await c().catch((err) => log({ event: 'stack.close_failed', error: String(err) }));
+  };
+  try {
+    const pg = await startPostgres({
+      dataDir: path.join(cfg.stateDir, 'pgdata'),
+      pglitePort: cfg.ports.pglite,
+      proxyPort: cfg.ports.neonProxy,
+      databaseUrl: cfg.databaseUrl,
+      log,
+    });
+    closers.push(() => pg.close());
+    neonConfig.webSocketConstructor = ws;
+    await migrate({ databaseUrl: pg.databaseUrl, wsProxy: pg.wsProxyUrl });
+
+    const redis = await startRedisEmulator({ port: cfg.ports.redis, token: cfg.secrets.redisToken, redisUrl: cfg.redisUrl });
+    closers.push(() => redis.close());
+    const workerUrl = `http://127.0.0.1:${cfg.ports.worker}`;
+    const qstash = await startQStashEmulator({
+      port: cfg.ports.qstash,
+      token: cfg.secrets.qstashToken,
+      currentSigningKey: cfg.secrets.qstashCurrentSigningKey,
+      nextSigningKey: cfg.secrets.qstashNextSigningKey,
+      stateFile: path.join(cfg.stateDir, 'qstash.json'),
+      log,
+    });
+    closers.push(() => qstash.close());
+    const mailbox = await startMailbox({ port: cfg.ports.mailbox, apiKey: cfg.secrets.emailApiKey, log });
+    closers.push(() => mailbox.close());
+
+    return {
+      workerEnv: {
+        PUBLIC_URL: workerUrl,
+        DATABASE_URL: pg.databaseUrl,
+        NEON_WS_PROXY: pg.wsProxyUrl,
+        UPSTASH_REDIS_REST_URL: redis.url,
+        UPSTASH_REDIS_REST_TOKEN: cfg.secrets.redisToken,
+        QSTASH_URL: qstash.url,
+        QSTASH_TOKEN: cfg.secrets.qstashToken,
+        QSTASH_CURRENT_SIGNING_KEY: cfg.secrets.qstashCurrentSigningKey,
+        QSTASH_NEXT_SIGNING_KEY: cfg.secrets.qstashNextSigningKey,
+        EMAIL_API_URL: `${mailbox.url}/emails`,
+        EMAIL_API_KEY: cfg.secrets.emailApiKey,
+        JWT_SECRET: cfg.secrets.jwtSecret,
+      },
+      urls: { mailbox: mailbox.url, redis: redis.url, qstash: qstash.url, postgres: pg.databaseUrl, neonProxy: pg.wsProxyUrl },
+      close,
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+export interface WorkerProcess {
+  url: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs `wrangler dev` against the services. Its Durable Object and R2 state
+ * live under the stack's state dir; `extraVars` override wrangler.toml vars.
+ */
+export async function startWorker(
+  cfg: StackConfig,
+  services: Services,
+  opts: { extraVars?: Record<string, string>; stdio?: 'inherit' | 'pipe'; log: Log },
+): Promise<WorkerProcess> {
+  const envFile = path.join(cfg.stateDir, 'worker.env');
+  const vars = { ...services.workerEnv, ...opts.extraVars };
+  // dotenv syntax: single quotes keep a value literal (JSON included).
+  const lines = Object.entries(vars).map(([k, v]) => {
+    if (/['\n]/.test(v)) throw new Error(`${k}: a single quote or newline cannot go into the env file`);
+    return `${k}='${v}'`;
+  });
+  await writeFile(envFile, lines.join('\n') + '\n');
+  const args = [
+    path.join(ROOT, 'node_modules/wrangler/bin/wrangler.js'),
+    'dev',
+    '--ip', '127.0.0.1',
+    '--port', String(cfg.ports.worker),
+    '--inspector-port', String(cfg.ports.inspector),
+    '--persist-to', path.join(cfg.stateDir, 'wrangler'),
+    '--env-file', envFile,
+    '--show-interactive-dev-session=false',
+  ];
+  // Its own process group, so stopping it also stops the workerd it spawns.
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    detached: true,
+    stdio: ['ignore', opts.stdio ?? 'inherit', opts.stdio ?? 'inherit'],
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: process.env.CI ?? '' },
+  });
+  const url = `http://127.0.0.1:${cfg.ports.worker}`;
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      try {
+        process.kill(-child.pid!, 'SIGTERM');
+      } catch {
+        resolve();
+      }
+      setTimeout(() => {
+        try {
+          process.kill(-child.pid!, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
+      }, 5000).unref();
+    });
+  try {
+    await waitForHealth(url, child, 60_000);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  opts.log({ event: 'worker.ready', url });
+  return { url, child, stop };
+}
+
+async function waitForHealth(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited with code ${child.exitCode}`);
+    try {
+      const res = await fetch(`${url}/health`);
+      if (res.ok) return;
+    } catch {
+      /* not listening yet */
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`wrangler dev did not answer ${url}/health within ${timeoutMs} ms`);
+}

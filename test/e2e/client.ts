@@ -1,0 +1,79 @@
+/** A small client for the e2e tests: the API, the mailbox, and whole-account helpers. */
+import { inject } from 'vitest';
+
+export const stack = inject('stack');
+
+export interface ApiResult<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+export async function api<T = any>(
+  method: string,
+  path: string,
+  opts: { token?: string; body?: unknown; raw?: string; headers?: Record<string, string> } = {},
+): Promise<ApiResult<T>> {
+  const headers: Record<string, string> = { ...opts.headers };
+  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  let body: string | undefined;
+  if (opts.raw !== undefined) {
+    body = opts.raw;
+    headers['content-type'] ??= 'application/json';
+  } else if (opts.body !== undefined) {
+    body = JSON.stringify(opts.body);
+    headers['content-type'] = 'application/json';
+  }
+  const res = await fetch(`${stack.api}${path}`, { method, headers, body });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    /* not JSON: keep the text */
+  }
+  return { status: res.status, body: parsed as T, headers: res.headers };
+}
+
+let counter = 0;
+/** A fresh, valid username (unique per run). */
+export function uniqueName(prefix = 'u'): string {
+  counter += 1;
+  return `${prefix}${Date.now().toString(36)}${process.pid.toString(36)}${counter}`.slice(0, 32);
+}
+
+export async function mailbox(to: string): Promise<Array<{ to: string; subject: string; text: string; sentAt: string }>> {
+  const res = await fetch(`${stack.mailbox}/mailbox?to=${encodeURIComponent(to)}`);
+  return ((await res.json()) as { messages: any[] }).messages;
+}
+
+/** The code in the newest mail to `to`. */
+export async function latestCode(to: string): Promise<string> {
+  const mails = await mailbox(to);
+  const match = mails.at(-1)?.text.match(/\b(\d{6})\b/);
+  if (!match) throw new Error(`no code mailed to ${to}`);
+  return match[1]!;
+}
+
+export interface Account {
+  user: { id: string; username: string; email?: string };
+  accessToken: string;
+  refreshToken: string;
+  password: string;
+}
+
+/** Registers a user without email (or with one, going through the emailed code). */
+export async function register(opts: { email?: boolean; password?: string } = {}): Promise<Account> {
+  const username = uniqueName();
+  const password = opts.password ?? 'correct horse battery';
+  const body: Record<string, string> = { username, password };
+  if (opts.email) {
+    body.email = `${username}@example.test`;
+    const sent = await api('POST', '/api/v1/auth/send-code', { body: { email: body.email, purpose: 'register' } });
+    if (sent.status !== 202) throw new Error(`send-code: ${sent.status} ${JSON.stringify(sent.body)}`);
+    body.code = await latestCode(body.email);
+  }
+  const res = await api('POST', '/api/v1/auth/register', { body });
+  if (res.status !== 201) throw new Error(`register: ${res.status} ${JSON.stringify(res.body)}`);
+  return { ...res.body, password };
+}

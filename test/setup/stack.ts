@@ -1,0 +1,66 @@
+/**
+ * globalSetup of the e2e project: a fresh local stack on its own ports and
+ * state dir, so it never touches a developer's running `npm start`.
+ * BEEHIVE_TEST_MODE=real runs it against the machine's real Postgres and
+ * Redis instead of PGlite and ioredis-mock.
+ */
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { stackConfig } from '../../local/config.ts';
+import { ROOT, startServices, startWorker } from '../../local/stack.ts';
+import { realServices } from './real-services.ts';
+
+export interface StackInfo {
+  api: string;
+  mailbox: string;
+  redis: string;
+  redisToken: string;
+  qstash: string;
+  qstashToken: string;
+  mode: 'embedded' | 'real';
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    stack: StackInfo;
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const mode = process.env.BEEHIVE_TEST_MODE === 'real' ? 'real' : 'embedded';
+  const stateDir = path.join(ROOT, '.beehive', `test-${mode}`);
+  await rm(stateDir, { recursive: true, force: true });
+  const real = mode === 'real' ? await realServices() : undefined;
+  const cfg = stackConfig({
+    BEEHIVE_PORT_BASE: process.env.BEEHIVE_TEST_PORT_BASE ?? '18787',
+    BEEHIVE_STATE_DIR: stateDir,
+    DATABASE_URL: real?.databaseUrl,
+    REDIS_URL: real?.redisUrl,
+  });
+  const quiet = process.env.BEEHIVE_LOG !== 'debug';
+  const log = (e: Record<string, unknown>) => {
+    if (!quiet) console.log(JSON.stringify(e));
+  };
+  const services = await startServices(cfg, log);
+  // Every test shares one client IP; per-IP limits are raised so they only trip where a test means them to.
+  const RATE_LIMITS = JSON.stringify({ login_ip: [10_000, 60], register_ip: [10_000, 60], send_code_ip: [10_000, 60], reset_ip: [10_000, 60] });
+  const worker = await startWorker(cfg, services, { log, stdio: quiet ? 'pipe' : 'inherit', extraVars: { RATE_LIMITS } });
+  // Drain wrangler's output so a full pipe never stalls it.
+  worker.child.stdout?.resume();
+  worker.child.stderr?.resume();
+  project.provide('stack', {
+    api: worker.url,
+    mailbox: services.urls.mailbox,
+    redis: services.urls.redis,
+    redisToken: cfg.secrets.redisToken,
+    qstash: services.urls.qstash,
+    qstashToken: cfg.secrets.qstashToken,
+    mode,
+  });
+  return async () => {
+    await worker.stop();
+    await services.close();
+    await real?.drop();
+  };
+}

@@ -1,0 +1,57 @@
+/**
+ * Three test projects:
+ * - `local`: the offline stand-ins, driven by the official clients (Node);
+ * - `workers`: Worker and Durable Object code inside workerd (the Workers Vitest integration);
+ * - `e2e`: the running local stack (wrangler dev + stand-ins) through real HTTP and WebSocket clients.
+ */
+import { cloudflareTest } from '@cloudflare/vitest-plugin';
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'local',
+          include: ['test/local/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 30_000,
+        },
+      },
+      {
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: './wrangler.toml' },
+            miniflare: {
+              // Unit tests reach no service; these only satisfy the Env shape.
+              bindings: {
+                JWT_SECRET: 'unit-test-secret-unit-test-secret-32',
+                DATABASE_URL: 'postgres://unused@127.0.0.1:1/unused',
+                UPSTASH_REDIS_REST_URL: 'http://127.0.0.1:1',
+                UPSTASH_REDIS_REST_TOKEN: 'unused',
+                QSTASH_TOKEN: 'unused',
+                QSTASH_CURRENT_SIGNING_KEY: 'unused',
+                QSTASH_NEXT_SIGNING_KEY: 'unused',
+                EMAIL_API_KEY: 'unused',
+              },
+            },
+          }),
+        ],
+        test: {
+          name: 'workers',
+          include: ['test/unit/**/*.test.ts'],
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['test/setup/stack.ts'],
+          testTimeout: 30_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
+  },
+});

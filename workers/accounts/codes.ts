@@ -1,0 +1,74 @@
+/**
+ * Email verification codes: 6 random digits, valid 5 minutes, single use,
+ * at most 5 wrong tries. Only an HMAC of the code is stored.
+ */
+import { and, desc, eq, isNull, sql } from 'drizzle-orm';
+import { emailCodes } from '../../db/schema.ts';
+import { ApiError } from '../errors.ts';
+import { uuidv7 } from '../lib/ids.ts';
+import type { Database, Tx } from '../services/db.ts';
+
+export const CODE_TTL_SECONDS = 300;
+export const MAX_ATTEMPTS = 5;
+export type CodePurpose = 'register' | 'reset_password';
+
+/** A uniformly random 6-digit string (rejection sampling: no modulo bias). */
+function sixDigits(): string {
+  const buf = new Uint32Array(1);
+  for (;;) {
+    const x = crypto.getRandomValues(buf)[0]!;
+    if (x < 4_294_000_000) return String(x % 1_000_000).padStart(6, '0');
+  }
+}
+
+async function codeHash(env: Env, id: string, code: string): Promise<string> {
+  const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(env.JWT_SECRET), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  const mac = await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(`email-code:${id}:${code}`));
+  return [...new Uint8Array(mac)].map((x) => x.toString(16).padStart(2, '0')).join('');
+}
+
+/** Creates a new code for (email, purpose); older unused ones stop counting. */
+export async function issueCode(db: Database, env: Env, email: string, purpose: CodePurpose): Promise<string> {
+  const id = uuidv7();
+  const code = sixDigits();
+  await db.insert(emailCodes).values({
+    id,
+    email: email.toLowerCase(),
+    purpose,
+    codeHash: await codeHash(env, id, code),
+    expiresAt: new Date(Date.now() + CODE_TTL_SECONDS * 1000),
+  });
+  return code;
+}
+
+/**
+ * Checks `code` against the newest live code for (email, purpose). A wrong
+ * guess uses up one attempt. Returns the code's id for `consumeCode`, which
+ * the caller runs inside the transaction that acts on it, so a failed
+ * registration does not burn the code.
+ */
+export async function checkCode(db: Database, env: Env, email: string, purpose: CodePurpose, code: string): Promise<string> {
+  const [row] = await db
+    .select()
+    .from(emailCodes)
+    .where(and(eq(emailCodes.email, email.toLowerCase()), eq(emailCodes.purpose, purpose)))
+    .orderBy(desc(emailCodes.createdAt))
+    .limit(1);
+  const invalid = new ApiError('invalid_code', 'The code is wrong, expired or already used');
+  if (!row || row.consumedAt || row.expiresAt.getTime() < Date.now() || row.attempts >= MAX_ATTEMPTS) throw invalid;
+  if ((await codeHash(env, row.id, code)) !== row.codeHash) {
+    await db.update(emailCodes).set({ attempts: sql`${emailCodes.attempts} + 1` }).where(eq(emailCodes.id, row.id));
+    throw invalid;
+  }
+  return row.id;
+}
+
+/** Marks the code used; a concurrent use of the same code loses. */
+export async function consumeCode(tx: Tx, codeId: string): Promise<void> {
+  const [used] = await tx
+    .update(emailCodes)
+    .set({ consumedAt: sql`now()` })
+    .where(and(eq(emailCodes.id, codeId), isNull(emailCodes.consumedAt)))
+    .returning({ id: emailCodes.id });
+  if (!used) throw new ApiError('invalid_code', 'The code is wrong, expired or already used');
+}

@@ -1,0 +1,41 @@
+/** The Hono app: middleware, one router per resource, the OpenAPI document and its reference page. */
+import { swaggerUI } from '@hono/swagger-ui';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import { LIMITS } from '../protocol/common.ts';
+import type { AppEnv } from './context.ts';
+import { ApiError } from './errors.ts';
+import { notFound, onError } from './middleware/errors.ts';
+import { requestContext } from './middleware/request-context.ts';
+import { authRoutes } from './routes/auth.ts';
+import { healthRoutes } from './routes/health.ts';
+import { userRoutes } from './routes/users.ts';
+import { defaultHook } from './validation.ts';
+
+const app = new OpenAPIHono<AppEnv>({ defaultHook });
+
+app.use(requestContext);
+app.use(
+  '/api/*',
+  bodyLimit({
+    maxSize: LIMITS.bodyBytes,
+    onError: () => {
+      throw new ApiError('too_large', `Request bodies are limited to ${LIMITS.bodyBytes} bytes`);
+    },
+  }),
+);
+
+const routes = app.route('/', healthRoutes).route('/api/v1/auth', authRoutes).route('/api/v1/users', userRoutes);
+
+app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+app.doc31('/openapi.json', {
+  openapi: '3.1.0',
+  info: { title: 'Beehive API', version: '1', description: 'Edge-native instant messaging. See API.md for the WebSocket protocol.' },
+});
+app.get('/docs', swaggerUI({ url: '/openapi.json' }));
+
+app.notFound(notFound);
+app.onError(onError);
+
+export type AppType = typeof routes;
+export default app;

@@ -1,0 +1,9 @@
+/** The Worker entry: the Hono app serves every request; the Durable Object classes are exported for their bindings. */
+import app from './app.ts';
+
+export { ConversationDO } from '../durable-objects/conversation.ts';
+export { UserDO } from '../durable-objects/user.ts';
+
+export default {
+  fetch: app.fetch,
+} satisfies ExportedHandler<Env>;

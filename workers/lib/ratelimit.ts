@@ -1,0 +1,47 @@
+/**
+ * Rate limits with @upstash/ratelimit (sliding window) on Upstash Redis.
+ * Limits are `[requests, windowSeconds]`; the RATE_LIMITS var (JSON) may
+ * override any of them per deployment.
+ */
+import { Ratelimit } from '@upstash/ratelimit';
+import { ApiError } from '../errors.ts';
+import type { Logger } from './log.ts';
+import { redisClient } from '../services/redis.ts';
+
+const DEFAULTS = {
+  login_ip: [30, 60],
+  login_account: [10, 300],
+  send_code_ip: [20, 3600],
+  send_code_email: [5, 3600],
+  register_ip: [20, 3600],
+  reset_ip: [20, 3600],
+} satisfies Record<string, [number, number]>;
+
+export type LimitName = keyof typeof DEFAULTS;
+
+function limitOf(env: Env, name: LimitName): [number, number] {
+  const overrides = env.RATE_LIMITS ? (JSON.parse(env.RATE_LIMITS) as Partial<Record<LimitName, [number, number]>>) : {};
+  return overrides[name] ?? DEFAULTS[name];
+}
+
+/** Throws 429 `rate_limited` with `Retry-After` once `key` used up its window; lets through if Redis is unreachable. */
+export async function enforceLimit(env: Env, log: Logger, name: LimitName, key: string): Promise<void> {
+  const [tokens, seconds] = limitOf(env, name);
+  const limiter = new Ratelimit({
+    redis: redisClient(env),
+    limiter: Ratelimit.slidingWindow(tokens, `${seconds} s`),
+    prefix: `ratelimit:${name}`,
+    analytics: false,
+  });
+  let result;
+  try {
+    result = await limiter.limit(key.toLowerCase());
+  } catch (err) {
+    log('ratelimit.unavailable', { limit: name, error: String(err) });
+    return;
+  }
+  if (!result.success) {
+    const retryAfter = Math.max(1, Math.ceil((result.reset - Date.now()) / 1000));
+    throw new ApiError('rate_limited', 'Too many requests, try again later', { headers: { 'Retry-After': String(retryAfter) } });
+  }
+}

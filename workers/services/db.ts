@@ -1,0 +1,32 @@
+/**
+ * Postgres for one request: a Neon WebSocket `Pool` opened on first use and
+ * ended after the response (`waitUntil`), as Workers require — a pool must
+ * not outlive the request that opened it.
+ */
+import { connect } from '../../db/client.ts';
+
+import type { Db as Database } from '../../db/client.ts';
+
+export type { Database };
+
+export interface RequestDb {
+  readonly db: Database;
+  end(): void;
+}
+
+export function requestDb(env: Env, ctx: { waitUntil(promise: Promise<unknown>): void }): RequestDb {
+  let conn: ReturnType<typeof connect> | undefined;
+  return {
+    get db() {
+      conn ??= connect({ databaseUrl: env.DATABASE_URL, wsProxy: env.NEON_WS_PROXY || undefined });
+      return conn.db;
+    },
+    end() {
+      if (conn) ctx.waitUntil(conn.pool.end());
+      conn = undefined;
+    },
+  };
+}
+
+/** A transaction handle, as drizzle passes it to `db.transaction(tx => …)`. */
+export type Tx = Parameters<Parameters<Database['transaction']>[0]>[0];
