@@ -5,7 +5,7 @@
  * `npm run db:migrate` in production.
  */
 import { sql } from 'drizzle-orm';
-import { index, integer, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow();
 
@@ -78,4 +78,114 @@ export const emailCodes = pgTable(
     consumedAt: timestamp('consumed_at', { withTimezone: true, precision: 3 }),
   },
   (t) => [index('email_codes_lookup_idx').on(sql`lower(${t.email})`, t.purpose, t.createdAt)],
+);
+
+/** Friend requests. At most one pending request per direction of a pair (partial unique index). */
+export const friendRequests = pgTable(
+  'friend_requests',
+  {
+    id: text('id').primaryKey(),
+    fromUserId: text('from_user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    toUserId: text('to_user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    message: text('message'),
+    status: text('status', { enum: ['pending', 'accepted', 'rejected', 'expired'] }).notNull().default('pending'),
+    createdAt: createdAt(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, precision: 3 }).notNull(),
+    respondedAt: timestamp('responded_at', { withTimezone: true, precision: 3 }),
+  },
+  (t) => [
+    uniqueIndex('friend_requests_pending_pair_idx').on(t.fromUserId, t.toUserId).where(sql`status = 'pending'`),
+    index('friend_requests_to_idx').on(t.toUserId, t.status),
+  ],
+);
+
+/** A friendship is two rows, one per direction, written together. */
+export const friendships = pgTable(
+  'friendships',
+  {
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    friendId: text('friend_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.friendId] })],
+);
+
+export const blocks = pgTable(
+  'blocks',
+  {
+    blockerId: text('blocker_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    blockedId: text('blocked_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.blockerId, t.blockedId] })],
+);
+
+export const conversations = pgTable(
+  'conversations',
+  {
+    id: text('id').primaryKey(),
+    kind: text('kind', { enum: ['single', 'group'] }).notNull(),
+    /** For `single`: the two user ids sorted and joined by ':' — makes the pair's conversation unique. */
+    pairKey: text('pair_key'),
+    name: text('name'),
+    avatarFileId: text('avatar_file_id'),
+    announcement: text('announcement'),
+    /** Bumped on every membership change; the ConversationDO ignores mirrors older than what it has. */
+    membersVersion: integer('members_version').notNull().default(1),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('conversations_pair_idx').on(t.pairKey)],
+);
+
+export const conversationMembers = pgTable(
+  'conversation_members',
+  {
+    conversationId: text('conversation_id')
+      .notNull()
+      .references(() => conversations.id, { onDelete: 'cascade' }),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    role: text('role', { enum: ['owner', 'admin', 'member'] }).notNull().default('member'),
+    joinedAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.conversationId, t.userId] }), index('conversation_members_user_idx').on(t.userId)],
+);
+
+/**
+ * The durable copy of every conversation's `seq` stream, written by the
+ * ConversationDO's outbox. `(conversation_id, seq)` is the key, so a flush
+ * retried after a failure is a no-op. `type` is the entry's kind: message
+ * types today; recall, edit, reaction and membership events later, in the
+ * same stream.
+ */
+export const messages = pgTable(
+  'messages',
+  {
+    conversationId: text('conversation_id').notNull(),
+    seq: integer('seq').notNull(),
+    id: text('id').notNull(),
+    senderId: text('sender_id').notNull(),
+    clientMsgId: text('client_msg_id').notNull(),
+    type: text('type').notNull(),
+    content: jsonb('content').notNull(),
+    fileId: text('file_id'),
+    replyToSeq: integer('reply_to_seq'),
+    mentions: jsonb('mentions').$type<string[]>(),
+    createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.conversationId, t.seq] }), uniqueIndex('messages_id_idx').on(t.id)],
 );
