@@ -39,6 +39,9 @@ export interface DbConfig {
 export function connect(cfg: DbConfig): { db: Db; pool: Pool } {
   if (cfg.wsProxy) useWsProxy(cfg.wsProxy);
   const pool = new Pool({ connectionString: cfg.databaseUrl });
+  // An idle client losing its socket (Postgres restarting, an outage) is reported here;
+  // unhandled, it would surface as an uncaught exception. Queries still fail normally.
+  pool.on('error', (err: Error) => console.log(JSON.stringify({ event: 'db.pool_error', error: String(err) })));
   const db = drizzle({ client: pool, schema });
   return { db, pool };
 }

@@ -36,6 +36,8 @@ export interface PostgresStack {
   databaseUrl: string;
   /** The value for `neonConfig.wsProxy` (no scheme): `<host>:<proxyPort>/v2`. */
   wsProxyUrl: string;
+  /** Simulates an outage (tests): the bridge drops its connections and refuses new ones until set back. */
+  setAvailable(on: boolean): void;
   close(): Promise<void>;
 }
 
@@ -81,6 +83,7 @@ export async function startPostgres(opts: StartPostgresOptions): Promise<Postgre
   return {
     databaseUrl,
     wsProxyUrl: bridge.wsProxyUrl,
+    setAvailable: (on) => bridge.setAvailable(on),
     close() {
       // Bridge first (no new traffic), then the wire server and PGlite itself.
       closing ??= (async () => {
@@ -98,6 +101,7 @@ export async function startPostgres(opts: StartPostgresOptions): Promise<Postgre
 export interface NeonBridge {
   port: number;
   wsProxyUrl: string;
+  setAvailable(on: boolean): void;
   close(): Promise<void>;
 }
 
@@ -115,9 +119,11 @@ export async function startNeonBridge(opts: { port: number; host?: string; log?:
     res.end('WebSocket upgrade required\n');
   });
   const pipes = new Set<{ ws?: WebSocket; tcp: net.Socket }>();
+  let available = true;
 
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
+    if (!available) return refuse(socket, 503, 'Postgres is unavailable (simulated outage)');
     const url = new URL(req.url ?? '/', 'http://bridge');
     if (url.pathname !== BRIDGE_PATH) return refuse(socket, 404, 'unknown path');
     const target = parseAddress(url.searchParams.get('address'));
@@ -160,6 +166,16 @@ export async function startNeonBridge(opts: { port: number; host?: string; log?:
   return {
     port,
     wsProxyUrl: `${urlHost(host)}:${port}${BRIDGE_PATH}`,
+    setAvailable(on: boolean) {
+      available = on;
+      if (on) return;
+      for (const { ws, tcp } of pipes) {
+        ws?.terminate();
+        tcp.destroy();
+      }
+      pipes.clear();
+      log({ event: 'pg_bridge.outage' });
+    },
     close() {
       closing ??= (async () => {
         for (const { ws, tcp } of pipes) {
@@ -281,6 +297,13 @@ async function startPGliteServer(opts: {
   // session multiplexer through its public `queryQueue` option.
   const handlers = new Set<PGLiteSocketHandler>();
   const sockets = new Set<net.Socket>();
+  mux.onTerminate = (handlerId) => {
+    for (const h of handlers) {
+      if (h.handlerId !== handlerId) continue;
+      handlers.delete(h); // detach() drops the socket's listeners, so no 'close' event will say so
+      void h.detach(true);
+    }
+  };
   const server = net.createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
@@ -369,6 +392,8 @@ class SessionMultiplexer {
   private readonly db: PGlite;
   private readonly log: PostgresLog;
   private readonly waitTimeoutMs: number;
+  /** Set by the server: closes the connection of a handler that sent Terminate. */
+  onTerminate: (handlerId: number) => void = () => {};
 
   constructor(db: PGlite, log: PostgresLog, waitTimeoutMs: number) {
     this.db = db;
@@ -441,6 +466,9 @@ class SessionMultiplexer {
         // leaves mid-transaction (or mid-batch) gets that undone instead.
         if (this.owner === next.handlerId) this.abandoned.add(next.handlerId);
         next.resolve(0);
+        // Postgres ends the connection after Terminate; so must we, or every pool leaves one behind.
+        const terminated = next.handlerId;
+        setImmediate(() => this.onTerminate(terminated));
         continue;
       }
       this.owner = next.handlerId;

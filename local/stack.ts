@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { neonConfig } from '@neondatabase/serverless';
@@ -24,6 +25,8 @@ export interface Services {
   /** What the Worker needs to reach the stand-ins: written to its env file. */
   workerEnv: Record<string, string>;
   urls: { mailbox: string; redis: string; qstash: string; postgres: string; neonProxy: string };
+  /** Test hook: simulate a Postgres outage (the Worker's connections fail until it ends). */
+  setPostgresAvailable(on: boolean): void;
   close(): Promise<void>;
 }
 
@@ -77,6 +80,7 @@ export async function startServices(cfg: StackConfig, log: Log): Promise<Service
         JWT_SECRET: cfg.secrets.jwtSecret,
       },
       urls: { mailbox: mailbox.url, redis: redis.url, qstash: qstash.url, postgres: pg.databaseUrl, neonProxy: pg.wsProxyUrl },
+      setPostgresAvailable: (on) => pg.setAvailable(on),
       close,
     };
   } catch (err) {
@@ -100,6 +104,8 @@ export async function startWorker(
   services: Services,
   opts: { extraVars?: Record<string, string>; stdio?: 'inherit' | 'pipe'; log: Log },
 ): Promise<WorkerProcess> {
+  // A stale wrangler from a killed run would answer /health with old code: refuse to start beside it.
+  if (await portTaken(cfg.ports.worker)) throw new Error(`port ${cfg.ports.worker} is already in use (a stale wrangler dev?); stop it or set BEEHIVE_PORT_BASE`);
   const envFile = path.join(cfg.stateDir, 'worker.env');
   const vars = { ...services.workerEnv, ...opts.extraVars };
   // dotenv syntax: single quotes keep a value literal (JSON included).
@@ -118,30 +124,18 @@ export async function startWorker(
     '--env-file', envFile,
     '--show-interactive-dev-session=false',
   ];
-  // Its own process group, so stopping it also stops the workerd it spawns.
-  const child = spawn(process.execPath, args, {
+  // Through the guard: stopping it, or the death of this process, stops wrangler and the workerd it spawns.
+  const child = spawn(process.execPath, [path.join(ROOT, 'local/guard.ts'), process.execPath, ...args], {
     cwd: ROOT,
-    detached: true,
-    stdio: ['ignore', opts.stdio ?? 'inherit', opts.stdio ?? 'inherit'],
-    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: process.env.CI ?? '' },
+    stdio: ['pipe', opts.stdio ?? 'inherit', opts.stdio ?? 'inherit'],
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
   });
   const url = `http://127.0.0.1:${cfg.ports.worker}`;
   const stop = () =>
     new Promise<void>((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) return resolve();
       child.once('exit', () => resolve());
-      try {
-        process.kill(-child.pid!, 'SIGTERM');
-      } catch {
-        resolve();
-      }
-      setTimeout(() => {
-        try {
-          process.kill(-child.pid!, 'SIGKILL');
-        } catch {
-          /* already gone */
-        }
-      }, 5000).unref();
+      child.kill('SIGTERM');
     });
   try {
     await waitForHealth(url, child, 60_000);
@@ -151,6 +145,14 @@ export async function startWorker(
   }
   opts.log({ event: 'worker.ready', url });
   return { url, child, stop };
+}
+
+function portTaken(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+  });
 }
 
 async function waitForHealth(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
