@@ -9,6 +9,8 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    // Logs of passing tests are noise (the Worker logs every request); failures keep theirs.
+    silent: 'passed-only',
     projects: [
       {
         test: {
@@ -48,6 +50,8 @@ export default defineConfig({
           include: ['test/e2e/**/*.test.ts'],
           environment: 'node',
           globalSetup: ['test/setup/stack.ts'],
+          // One shared stack: files run one at a time, since the durability tests take Postgres down and restart the Worker.
+          fileParallelism: false,
           testTimeout: 30_000,
           hookTimeout: 120_000,
         },

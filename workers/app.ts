@@ -8,8 +8,14 @@ import { ApiError } from './errors.ts';
 import { notFound, onError } from './middleware/errors.ts';
 import { requestContext } from './middleware/request-context.ts';
 import { authRoutes } from './routes/auth.ts';
+import { conversationRoutes } from './routes/conversations.ts';
+import { friendRoutes } from './routes/friends.ts';
 import { healthRoutes } from './routes/health.ts';
+import { jobRoutes } from './routes/jobs.ts';
+import { messageRoutes } from './routes/messages.ts';
+import { presenceRoutes } from './routes/presence.ts';
 import { userRoutes } from './routes/users.ts';
+import { wsRoutes } from './routes/ws.ts';
 import { defaultHook } from './validation.ts';
 
 const app = new OpenAPIHono<AppEnv>({ defaultHook });
@@ -25,7 +31,13 @@ app.use(
   }),
 );
 
-const routes = app.route('/', healthRoutes).route('/api/v1/auth', authRoutes).route('/api/v1/users', userRoutes);
+const routes = app.route('/', healthRoutes).route('/api/v1/auth', authRoutes).route('/api/v1/users', userRoutes)
+  .route('/api/v1/friends', friendRoutes)
+  .route('/api/v1/conversations', conversationRoutes)
+  .route('/api/v1/conversations', messageRoutes)
+  .route('/api/v1/presence', presenceRoutes)
+  .route('/api/v1/ws', wsRoutes);
+app.route('/internal/jobs', jobRoutes);
 
 app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
 app.doc31('/openapi.json', {

@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { stackConfig } from '../../local/config.ts';
 import { ROOT, startServices, startWorker } from '../../local/stack.ts';
+import { startControl } from './control.ts';
 import { realServices } from './real-services.ts';
 
 export interface StackInfo {
@@ -19,6 +20,11 @@ export interface StackInfo {
   qstash: string;
   qstashToken: string;
   mode: 'embedded' | 'real';
+  /** The control endpoint of test/setup/control.ts: outages and restarts. */
+  control: string;
+  /** Postgres as the Worker reaches it: its URL and the Neon bridge (for tests that look at what was flushed). */
+  databaseUrl: string;
+  neonProxy: string;
 }
 
 declare module 'vitest' {
@@ -45,10 +51,31 @@ export default async function setup(project: TestProject) {
   const services = await startServices(cfg, log);
   // Every test shares one client IP; per-IP limits are raised so they only trip where a test means them to.
   const RATE_LIMITS = JSON.stringify({ login_ip: [10_000, 60], register_ip: [10_000, 60], send_code_ip: [10_000, 60], reset_ip: [10_000, 60] });
-  const worker = await startWorker(cfg, services, { log, stdio: quiet ? 'pipe' : 'inherit', extraVars: { RATE_LIMITS } });
-  // Drain wrangler's output so a full pipe never stalls it.
-  worker.child.stdout?.resume();
-  worker.child.stderr?.resume();
+  const launch = async () => {
+    const w = await startWorker(cfg, services, {
+      log,
+      stdio: quiet ? 'pipe' : 'inherit',
+      extraVars: {
+        RATE_LIMITS,
+        // Small enough that tests reach them quickly: the send limit, and the size above which fan-out goes through QStash.
+        SEND_RATE_PER_SECOND: '20',
+        SEND_BURST: '60',
+        FANOUT_RPC_LIMIT: '5',
+      },
+    });
+    // Drain wrangler's output so a full pipe never stalls it.
+    w.child.stdout?.resume();
+    w.child.stderr?.resume();
+    return w;
+  };
+  let worker = await launch();
+  const control = await startControl(cfg.ports.worker + 8, {
+    setPostgresAvailable: (on) => services.setPostgresAvailable(on),
+    restartWorker: async () => {
+      await worker.stop();
+      worker = await launch();
+    },
+  });
   project.provide('stack', {
     api: worker.url,
     mailbox: services.urls.mailbox,
@@ -57,8 +84,12 @@ export default async function setup(project: TestProject) {
     qstash: services.urls.qstash,
     qstashToken: cfg.secrets.qstashToken,
     mode,
+    control: control.url,
+    databaseUrl: services.urls.postgres,
+    neonProxy: services.urls.neonProxy,
   });
   return async () => {
+    await control.close();
     await worker.stop();
     await services.close();
     await real?.drop();

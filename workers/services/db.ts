@@ -22,7 +22,7 @@ export function requestDb(env: Env, ctx: { waitUntil(promise: Promise<unknown>):
       return conn.db;
     },
     end() {
-      if (conn) ctx.waitUntil(conn.pool.end());
+      if (conn) ctx.waitUntil(conn.pool.end().catch(() => {}));
       conn = undefined;
     },
   };

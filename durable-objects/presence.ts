@@ -1,0 +1,34 @@
+/**
+ * Presence changes of one user: recorded in Upstash Redis (see
+ * workers/services/presence.ts) and pushed to the user's online friends.
+ * Best effort: an unreachable Redis or Postgres is logged, never fatal to a
+ * socket.
+ */
+import { eq } from 'drizzle-orm';
+import { connect } from '../db/client.ts';
+import { friendships } from '../db/schema.ts';
+import { markOffline, markOnline, presenceOf } from '../workers/services/presence.ts';
+import { redisClient } from '../workers/services/redis.ts';
+
+/** How often a connected user's presence is renewed; the Redis key lives three times as long. */
+export const HEARTBEAT_MS = 30_000;
+
+export async function announcePresence(env: Env, userId: string, online: boolean): Promise<void> {
+  const now = new Date();
+  const redis = redisClient(env);
+  try {
+    await (online ? markOnline(redis, userId, now) : markOffline(redis, userId, now));
+    const { db, pool } = connect({ databaseUrl: env.DATABASE_URL, wsProxy: env.NEON_WS_PROXY || undefined });
+    let friendIds: string[];
+    try {
+      friendIds = (await db.select({ id: friendships.friendId }).from(friendships).where(eq(friendships.userId, userId))).map((r) => r.id);
+    } finally {
+      void pool.end().catch(() => {});
+    }
+    const presence = await presenceOf(redis, friendIds);
+    const frame = { type: 'presence', userId, online, lastSeenAt: now.toISOString() } as const;
+    await Promise.allSettled(friendIds.filter((id) => presence[id]?.online).map((id) => env.USERS.getByName(id).push(frame)));
+  } catch (err) {
+    console.log(JSON.stringify({ event: 'presence.failed', userId, online, error: String(err) }));
+  }
+}

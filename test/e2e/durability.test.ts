@@ -1,0 +1,90 @@
+/**
+ * Invariant 2: an acked message is never lost — not when Postgres is down
+ * (sends go on; the outbox catches up), not when the Worker and its Durable
+ * Objects restart (the seq counter and the stream survive).
+ */
+import { neonConfig, Pool } from '@neondatabase/serverless';
+import ws from 'ws';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { api, register, stack, type Account } from './client.ts';
+import { Socket } from './ws-client.ts';
+
+neonConfig.webSocketConstructor = ws;
+Object.assign(neonConfig, { wsProxy: stack.neonProxy, useSecureWebSocket: false, pipelineTLS: false, pipelineConnect: false });
+const pool = new Pool({ connectionString: stack.databaseUrl, max: 1 });
+afterAll(() => pool.end());
+
+const sockets: Socket[] = [];
+afterEach(async () => {
+  await control('/postgres', { available: true });
+  await Promise.all(sockets.splice(0).map((s) => s.close()));
+});
+
+async function control(path: string, body: unknown = {}) {
+  const res = await fetch(`${stack.control}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  expect(res.status).toBe(200);
+}
+
+async function connect(acct: Account, deviceId = 'd1') {
+  const s = await Socket.open({ token: acct.accessToken, deviceId });
+  sockets.push(s);
+  return s;
+}
+
+async function setup() {
+  const [a, b] = await Promise.all([register(), register()]);
+  const res = await api('POST', '/api/v1/conversations', { token: a.accessToken, body: { kind: 'group', name: 'durable', memberIds: [b.user.id] } });
+  expect(res.status).toBe(201);
+  return { a, b, conv: res.body.id as string };
+}
+
+async function sendAll(s: Socket, conv: string, texts: string[]) {
+  const acks = [];
+  for (const [i, text] of texts.entries()) {
+    s.send({ type: 'message.send', conversationId: conv, clientMsgId: `${text}-${i}`, msgType: 'text', content: text });
+    acks.push(await s.nextOfType('message.ack', 10_000));
+  }
+  return acks;
+}
+
+async function flushedSeqs(conv: string, want: number, ms = 40_000): Promise<number[]> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const { rows } = await pool.query('SELECT seq FROM messages WHERE conversation_id = $1 ORDER BY seq', [conv]);
+    const seqs = rows.map((r: { seq: number }) => r.seq);
+    if (seqs.length >= want || Date.now() > deadline) return seqs;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+describe('durability', () => {
+  it('while Postgres is down, sends are acked and delivered; the outbox writes them once it is back', async () => {
+    const { a, b, conv } = await setup();
+    const [a1, b1] = await Promise.all([connect(a), connect(b)]);
+    await control('/postgres', { available: false });
+    const acks = await sendAll(a1, conv, ['during', 'the', 'outage']);
+    expect(acks.map((x) => x.seq)).toEqual([1, 2, 3]);
+    for (const seq of [1, 2, 3]) expect((await b1.nextOfType('message.new')).message.seq).toBe(seq);
+    await new Promise((r) => setTimeout(r, 1000)); // let the outbox fail at least once
+    await control('/postgres', { available: true });
+    expect(await flushedSeqs(conv, 3)).toEqual([1, 2, 3]);
+    const { rows } = await pool.query('SELECT content FROM messages WHERE conversation_id = $1 ORDER BY seq', [conv]);
+    expect(rows.map((r: { content: unknown }) => r.content)).toEqual(['during', 'the', 'outage']);
+  });
+
+  it('acked messages and the seq counter survive a restart of the Worker and its Durable Objects', async () => {
+    const { a, b, conv } = await setup();
+    const a1 = await connect(a);
+    await sendAll(a1, conv, ['before', 'the', 'restart']);
+    await a1.close();
+    await control('/worker/restart');
+    const b1 = await connect(b);
+    const { messages } = await b1.sync({ [conv]: 0 });
+    expect(messages.map((m) => m.message.content)).toEqual(['before', 'the', 'restart']);
+    const a2 = await connect(a, 'd2');
+    const [next] = await sendAll(a2, conv, ['after']);
+    expect(next!.seq).toBe(4);
+    expect((await b1.nextOfType('message.new')).message.seq).toBe(4);
+    expect(await flushedSeqs(conv, 4)).toEqual([1, 2, 3, 4]);
+  });
+});

@@ -1,0 +1,75 @@
+/**
+ * The Worker's side of the actors for conversations: mirroring Postgres
+ * membership into the ConversationDO, telling members' UserDOs about a
+ * changed conversation, and calling an actor on a member's behalf.
+ *
+ * Postgres is the truth for membership; the DO's mirror is applied after
+ * commit and ordered by `members_version`, so a late or repeated mirror is
+ * harmless. If a mirror was lost (the Worker died between commit and RPC),
+ * the first call the DO refuses as `not_member`/`not_found` for a user that
+ * Postgres lists repairs it: `asMember` re-mirrors and retries once.
+ */
+import type { Context } from 'hono';
+import type { ConversationView, Failure, MemberMirror } from '../../durable-objects/contracts.ts';
+import type { AppEnv } from '../context.ts';
+import { throwFailure } from './failures.ts';
+import { type Change, loadForMember, type Loaded, toView } from './store.ts';
+
+type Ctx = Context<AppEnv>;
+
+export function memberMirror({ row, members }: Loaded): MemberMirror {
+  return { conversationId: row.id, kind: row.kind, version: row.membersVersion, members: members.map(({ userId, role }) => ({ userId, role })) };
+}
+
+/** Retried once: a removal whose mirror is lost would let the removed member keep writing until the next change. */
+export async function mirror(env: Env, loaded: Loaded): Promise<void> {
+  const apply = () => env.CONVERSATIONS.getByName(loaded.row.id).setMembers(memberMirror(loaded));
+  await apply().catch(apply);
+}
+
+/**
+ * Tells every member's UserDO, and `formerMembers`' (who drop it from their
+ * index because the view no longer lists them), in the background.
+ */
+export function announce(c: Ctx, view: ConversationView, formerMembers: string[] = []): Promise<void> {
+  const ids = new Set([...view.members.map((m) => m.userId), ...formerMembers]);
+  return Promise.allSettled([...ids].map((id) => c.env.USERS.getByName(id).conversationUpdated(view))).then((results) => {
+    const failed = results.filter((r) => r.status === 'rejected').length;
+    if (failed) c.var.log('conversation.announce_failed', { conversationId: view.id, failed });
+  });
+}
+
+/**
+ * After a committed change: the DO mirror first (awaited — the next send must
+ * see it), then the notices, which need the mirror (a newcomer's UserDO asks
+ * the DO for its counters) but not the response.
+ */
+export async function publish(c: Ctx, change: Change): Promise<void> {
+  await mirror(c.env, change.after);
+  const remaining = new Set(change.after.members.map((m) => m.userId));
+  const former = change.before.members.map((m) => m.userId).filter((id) => !remaining.has(id));
+  c.executionCtx.waitUntil(announce(c, toView(change.after), former));
+}
+
+type Ok<R> = Extract<R, { ok: true }>;
+
+/** A call to an actor for the signed-in user on conversation `id`; failures become API errors. */
+export async function asMember<R>(c: Ctx, id: string, call: () => R): Promise<Ok<Awaited<R>>> {
+  let result = (await call()) as Ok<Awaited<R>> | Failure;
+  if (!result.ok && (result.code === 'not_member' || result.code === 'not_found')) {
+    const loaded = await loadForMember(c.var.pg.db, id, c.var.auth.userId); // 404 / 403 when Postgres agrees
+    await mirror(c.env, loaded);
+    result = (await call()) as Ok<Awaited<R>> | Failure;
+  }
+  if (!result.ok) throwFailure(result);
+  return result;
+}
+
+/** The API's conversation for the signed-in user: the view plus their counters from the DO (none yet when `fresh`). */
+export async function withCounters(c: Ctx, loaded: Loaded, fresh = false) {
+  const view = toView(loaded);
+  if (fresh) return { ...view, lastSeq: 0, unreadCount: 0 };
+  const me = c.var.auth.userId;
+  const s = await asMember(c, loaded.row.id, () => c.env.CONVERSATIONS.getByName(loaded.row.id).summary(me));
+  return { ...view, lastSeq: s.lastSeq, unreadCount: Math.max(0, s.lastSeq - s.lastReadSeq), ...(s.lastMessage ? { lastMessage: s.lastMessage } : {}) };
+}

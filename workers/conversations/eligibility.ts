@@ -1,0 +1,21 @@
+/** Who may open a single conversation with whom: friends, not blocked either way, not yourself. */
+import { ApiError } from '../errors.ts';
+import type { Tx } from '../services/db.ts';
+import { isBlockedEitherWay } from '../social/blocks.ts';
+import { areFriends } from '../social/friendships.ts';
+import { lockPair } from '../social/pair.ts';
+
+/**
+ * Inside the creating transaction: takes the pair lock the social routes take
+ * (so a block or unfriend racing this create is ordered before or after it,
+ * never between the check and the insert), then 403 `blocked` when either
+ * has blocked the other (checked first: blocking also ends the friendship,
+ * and API.md says a blocked user hears `blocked`), else 403 `not_friends`
+ * unless the two are friends. An unknown peer is simply not a friend.
+ */
+export async function assertCanStartSingle(tx: Tx, me: string, peerId: string): Promise<void> {
+  if (peerId === me) throw new ApiError('validation_failed', 'You cannot start a conversation with yourself');
+  await lockPair(tx, me, peerId);
+  if (await isBlockedEitherWay(tx, me, peerId)) throw new ApiError('blocked', 'You cannot message this user');
+  if (!(await areFriends(tx, me, peerId))) throw new ApiError('not_friends', 'You can only start a conversation with a friend');
+}
