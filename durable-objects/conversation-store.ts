@@ -1,22 +1,10 @@
 /**
  * The ConversationDO's Postgres side: the outbox flush and cold history.
- * A Neon Pool per operation, ended through waitUntil, as Workers require.
  */
 import { and, asc, between, eq } from 'drizzle-orm';
-import { connect } from '../db/client.ts';
 import { messages } from '../db/schema.ts';
 import type { Message } from '../protocol/messages.ts';
-
-type Ctx = { waitUntil(p: Promise<unknown>): void };
-
-async function withDb<T>(env: Env, ctx: Ctx, run: (db: ReturnType<typeof connect>['db']) => Promise<T>): Promise<T> {
-  const { db, pool } = connect({ databaseUrl: env.DATABASE_URL, wsProxy: env.NEON_WS_PROXY || undefined });
-  try {
-    return await run(db);
-  } finally {
-    ctx.waitUntil(pool.end().catch(() => {}));
-  }
-}
+import { type Ctx, withDb } from './postgres.ts';
 
 /** Idempotent: `(conversation_id, seq)` is the key, so a retried batch changes nothing. */
 export function flushToPostgres(env: Env, ctx: Ctx, batch: Message[]): Promise<void> {

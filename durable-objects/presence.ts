@@ -5,26 +5,22 @@
  * socket.
  */
 import { eq } from 'drizzle-orm';
-import { connect } from '../db/client.ts';
 import { friendships } from '../db/schema.ts';
 import { markOffline, markOnline, presenceOf } from '../workers/services/presence.ts';
 import { redisClient } from '../workers/services/redis.ts';
+import { type Ctx, withDb } from './postgres.ts';
 
 /** How often a connected user's presence is renewed; the Redis key lives three times as long. */
 export const HEARTBEAT_MS = 30_000;
 
-export async function announcePresence(env: Env, userId: string, online: boolean): Promise<void> {
+export async function announcePresence(env: Env, ctx: Ctx, userId: string, online: boolean): Promise<void> {
   const now = new Date();
   const redis = redisClient(env);
   try {
     await (online ? markOnline(redis, userId, now) : markOffline(redis, userId, now));
-    const { db, pool } = connect({ databaseUrl: env.DATABASE_URL, wsProxy: env.NEON_WS_PROXY || undefined });
-    let friendIds: string[];
-    try {
-      friendIds = (await db.select({ id: friendships.friendId }).from(friendships).where(eq(friendships.userId, userId))).map((r) => r.id);
-    } finally {
-      void pool.end().catch(() => {});
-    }
+    const friendIds = await withDb(env, ctx, async (db) =>
+      (await db.select({ id: friendships.friendId }).from(friendships).where(eq(friendships.userId, userId))).map((r) => r.id),
+    );
     const presence = await presenceOf(redis, friendIds);
     const frame = { type: 'presence', userId, online, lastSeenAt: now.toISOString() } as const;
     await Promise.allSettled(friendIds.filter((id) => presence[id]?.online).map((id) => env.USERS.getByName(id).push(frame)));

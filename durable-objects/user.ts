@@ -106,7 +106,7 @@ export class UserDO extends DurableObject<Env> {
     this.ctx.acceptWebSocket(pair[1], [`sid:${sessionId}`, `dev:${deviceId}`]);
     pair[1].serializeAttachment({ userId, sessionId, deviceId } satisfies Attachment);
     if (!wasOnline) {
-      await announcePresence(this.env, userId, true);
+      await announcePresence(this.env, this.ctx, userId, true);
       await this.ctx.storage.setAlarm(Date.now() + HEARTBEAT_MS);
     }
     return new Response(null, { status: 101, webSocket: pair[0] });
@@ -318,13 +318,13 @@ export class UserDO extends DurableObject<Env> {
     const others = this.ctx.getWebSockets().filter((s) => s !== ws && s.readyState === WebSocket.OPEN);
     if (others.length === 0) {
       await this.ctx.storage.deleteAlarm();
-      await announcePresence(this.env, this.userId(), false);
+      await announcePresence(this.env, this.ctx, this.userId(), false);
     }
   }
 
   /** Heartbeat: keeps `online:<id>` alive in Redis while a device is connected. */
   override async alarm(): Promise<void> {
-    if (this.ctx.getWebSockets().length === 0) return announcePresence(this.env, this.userId(), false);
+    if (this.ctx.getWebSockets().length === 0) return announcePresence(this.env, this.ctx, this.userId(), false);
     await redisClient(this.env)
       .set(`online:${this.userId()}`, 1, { ex: Math.ceil((HEARTBEAT_MS * 3) / 1000) })
       .catch((err: unknown) => console.log(JSON.stringify({ event: 'presence.heartbeat_failed', error: String(err) })));

@@ -5,7 +5,7 @@
 import { and, desc, eq, isNull, sql } from 'drizzle-orm';
 import { emailCodes } from '../../db/schema.ts';
 import { ApiError } from '../errors.ts';
-import { uuidv7 } from '../lib/ids.ts';
+import { hex, uuidv7 } from '../lib/ids.ts';
 import type { Database, Tx } from '../services/db.ts';
 
 export const CODE_TTL_SECONDS = 300;
@@ -24,7 +24,7 @@ function sixDigits(): string {
 async function codeHash(env: Env, id: string, code: string): Promise<string> {
   const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(env.JWT_SECRET), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
   const mac = await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(`email-code:${id}:${code}`));
-  return [...new Uint8Array(mac)].map((x) => x.toString(16).padStart(2, '0')).join('');
+  return hex(mac);
 }
 
 /** Creates a new code for (email, purpose); older unused ones stop counting. */
