@@ -286,3 +286,55 @@ describe('large groups', () => {
     expect((await api('POST', '/internal/jobs/deliver', { body: { message: {}, userIds: ['x'] } })).status).toBe(401);
   });
 });
+
+async function befriend(a: Account, b: Account): Promise<void> {
+  const req = await api('POST', '/api/v1/friends/requests', { token: a.accessToken, body: { toUserId: b.user.id } });
+  expect(req.status).toBe(201);
+  expect((await api('POST', `/api/v1/friends/requests/${req.body.request.id}/accept`, { token: b.accessToken, body: {} })).status).toBe(200);
+}
+
+describe('presence and notifications', () => {
+  it('first device online and last device offline reach online friends, Redis and the friend list', async () => {
+    const [a, b] = await Promise.all([register(), register()]);
+    await befriend(a, b);
+    const a1 = await connect(a);
+    const b1 = await connect(b, 'b-phone');
+    expect(await a1.next((f) => f.type === 'presence' && f.userId === b.user.id)).toMatchObject({ online: true });
+    const b2 = await connect(b, 'b-laptop');
+    const query = await api('POST', '/api/v1/presence/query', { token: a.accessToken, body: { userIds: [b.user.id] } });
+    expect(query.body.presence[b.user.id].online).toBe(true);
+    const friends = await api('GET', '/api/v1/friends', { token: a.accessToken });
+    expect(friends.body.items.find((f: any) => f.user.id === b.user.id).online).toBe(true);
+
+    await b1.close(); // another device is still online: nobody is told anything
+    expect(await a1.drain('presence', 500)).toEqual([]);
+    await b2.close();
+    const offline = await a1.next((f) => f.type === 'presence' && f.userId === b.user.id);
+    expect(offline.online).toBe(false);
+    expect(Date.parse(offline.lastSeenAt)).toBeGreaterThan(Date.now() - 60_000);
+    const after = await api('POST', '/api/v1/presence/query', { token: a.accessToken, body: { userIds: [b.user.id] } });
+    expect(after.body.presence[b.user.id]).toEqual({ online: false, lastSeenAt: offline.lastSeenAt });
+  });
+
+  it('a notification for a user with no device online waits for their next sync', async () => {
+    const [a, b] = await Promise.all([register(), register()]);
+    const sent = await api('POST', '/api/v1/friends/requests', { token: a.accessToken, body: { toUserId: b.user.id, message: 'hi' } });
+    expect(sent.status).toBe(201);
+    const b1 = await connect(b);
+    expect(await b1.drain('friend.request', 300)).toEqual([]); // nothing before sync
+    await b1.sync();
+    const queued = b1.frames.find((f) => f.type === 'friend.request');
+    expect(queued?.request.id).toBe(sent.body.request.id);
+    const b2 = await connect(b, 'd2');
+    await b2.sync();
+    expect(b2.frames.filter((f) => f.type === 'friend.request')).toEqual([]); // delivered once
+  });
+
+  it('a new conversation is announced to its members’ devices', async () => {
+    const [a, b] = await Promise.all([register(), register()]);
+    const b1 = await connect(b);
+    const conv = await group(a, [b], 'announced');
+    const frame = await b1.nextOfType('conversation.updated');
+    expect(frame.conversation).toMatchObject({ id: conv, kind: 'group', name: 'announced' });
+  });
+});
