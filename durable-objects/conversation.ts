@@ -33,8 +33,6 @@ const MIGRATIONS = [
    CREATE TABLE fanout (seq INTEGER PRIMARY KEY, origin_device TEXT, attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL);`,
 ];
 
-/** Messages kept in the DO after they reached Postgres; older pages are read from Postgres. */
-const HOT_WINDOW = 1000;
 /** Groups larger than this do not get typing events or per-member read receipts. */
 const CHATTY_LIMIT = 100;
 const FLUSH_BATCH = 200;
@@ -226,13 +224,14 @@ export class ConversationDO extends DurableObject<Env> {
     const from = q.afterSeq !== undefined ? after + 1 : Math.max(after + 1, before - limit);
     const to = Math.min(before - 1, from + limit - 1);
     if (to < from) return { ok: true, items: [], lastSeq };
+    // Below the hot window everything is in Postgres (only flushed messages are pruned); the window itself may not be yet.
     const oldestHot = this.sql.exec<{ s: number | null }>('SELECT min(seq) AS s FROM messages').one().s ?? lastSeq + 1;
-    if (from >= oldestHot) {
-      const rows = this.sql.exec<MessageRow>('SELECT * FROM messages WHERE seq BETWEEN ? AND ? ORDER BY seq', from, to).toArray();
-      return { ok: true, items: rows.map((r) => toMessage(conversationId!, r)), lastSeq };
-    }
-    const items = await historyFromPostgres(this.env, this.ctx, conversationId!, from, to);
-    return { ok: true, items, lastSeq };
+    const hot = this.sql
+      .exec<MessageRow>('SELECT * FROM messages WHERE seq BETWEEN ? AND ? ORDER BY seq', Math.max(from, oldestHot), to)
+      .toArray()
+      .map((r) => toMessage(conversationId!, r));
+    const cold = from < oldestHot ? await historyFromPostgres(this.env, this.ctx, conversationId!, from, Math.min(to, oldestHot - 1)) : [];
+    return { ok: true, items: [...cold, ...hot], lastSeq };
   }
 
   async summary(userId: string): Promise<SummaryResult> {
@@ -342,8 +341,8 @@ export class ConversationDO extends DurableObject<Env> {
     const flushed = rows.at(-1)!.seq;
     const more = flushed < this.state().last_seq;
     this.sql.exec('UPDATE state SET flushed_seq = ?, flush_failures = 0, flush_at = ? WHERE id = 1', flushed, more ? Date.now() : null);
-    // Keep the hot window; everything older is safely in Postgres.
-    this.sql.exec('DELETE FROM messages WHERE seq <= ? AND seq <= ?', flushed, this.state().last_seq - HOT_WINDOW);
+    // Keep the hot window (HOT_WINDOW_MESSAGES); everything older is safely in Postgres.
+    this.sql.exec('DELETE FROM messages WHERE seq <= ? AND seq <= ?', flushed, this.state().last_seq - Number(this.env.HOT_WINDOW_MESSAGES));
   }
 
   /** Test and operations hook: where the outbox stands. */

@@ -287,6 +287,17 @@ describe('rate limits', () => {
   });
 });
 
+describe('rate limits on codes', () => {
+  it('limits codes per email address with 429 and Retry-After, sending nothing more', async () => {
+    const email = `${uniqueName()}@example.test`;
+    for (let i = 0; i < 5; i++) expect((await api('POST', `${A}/send-code`, { body: { email, purpose: 'register' } })).status).toBe(202);
+    const limited = await api('POST', `${A}/send-code`, { body: { email, purpose: 'register' } });
+    expectError(limited, 429, 'rate_limited');
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await mailbox(email)).toHaveLength(5);
+  });
+});
+
 describe('service endpoints', () => {
   it('/health and /ready answer', async () => {
     expect((await api('GET', '/health')).body).toEqual({ ok: true });

@@ -12,6 +12,8 @@ import { Socket } from './ws-client.ts';
 neonConfig.webSocketConstructor = ws;
 Object.assign(neonConfig, { wsProxy: stack.neonProxy, useSecureWebSocket: false, pipelineTLS: false, pipelineConnect: false });
 const pool = new Pool({ connectionString: stack.databaseUrl, max: 1 });
+// The simulated outage also cuts this pool's idle connection; the next query opens a new one.
+pool.on('error', () => {});
 afterAll(() => pool.end());
 
 const sockets: Socket[] = [];
@@ -86,5 +88,34 @@ describe('durability', () => {
     expect(next!.seq).toBe(4);
     expect((await b1.nextOfType('message.new')).message.seq).toBe(4);
     expect(await flushedSeqs(conv, 4)).toEqual([1, 2, 3, 4]);
+  });
+});
+
+describe('history', () => {
+  it('pages older than the hot window come from Postgres, identical to what was sent', async () => {
+    const { a, b, conv } = await setup();
+    const a1 = await connect(a);
+    const texts = Array.from({ length: 30 }, (_, i) => `message ${i + 1}`);
+    await sendAll(a1, conv, texts);
+    expect(await flushedSeqs(conv, 30)).toHaveLength(30);
+    // The DO keeps only the newest 10 (HOT_WINDOW_MESSAGES in the test stack) once the rest is flushed.
+    const deadline = Date.now() + 10_000;
+    let old: any;
+    do {
+      old = await api('GET', `/api/v1/conversations/${conv}/messages?beforeSeq=11&limit=10`, { token: b.accessToken });
+    } while (old.body.items?.length !== 10 && Date.now() < deadline);
+    expect(old.body.items.map((m: any) => [m.seq, m.content, m.senderId])).toEqual(texts.slice(0, 10).map((t, i) => [i + 1, t, a.user.id]));
+    const recent = await api('GET', `/api/v1/conversations/${conv}/messages?afterSeq=25`, { token: b.accessToken });
+    expect(recent.body.items.map((m: any) => m.seq)).toEqual([26, 27, 28, 29, 30]);
+    const all = await api('GET', `/api/v1/conversations/${conv}/messages?afterSeq=0&limit=100`, { token: b.accessToken });
+    expect(all.body.items.map((m: any) => m.seq)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+  });
+
+  it('/ready says which dependency is down', async () => {
+    await control('/postgres', { available: false });
+    const res = await api('GET', '/ready');
+    expect(res.status).toBe(503);
+    expect(res.body.checks.postgres.ok).toBe(false);
+    expect(res.body.checks.redis.ok).toBe(true);
   });
 });

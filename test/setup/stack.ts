@@ -61,6 +61,8 @@ export default async function setup(project: TestProject) {
         SEND_RATE_PER_SECOND: '20',
         SEND_BURST: '60',
         FANOUT_RPC_LIMIT: '5',
+        // A small hot window, so history pages come from Postgres after a few dozen messages.
+        HOT_WINDOW_MESSAGES: '10',
       },
     });
     // Drain wrangler's output so a full pipe never stalls it.
