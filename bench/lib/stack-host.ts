@@ -62,7 +62,7 @@ try {
       void stop(1);
     }
   });
-  process.stdout.write(JSON.stringify({ ready: true, api: worker.url, workerPid: worker.child.pid, hostPid: process.pid }) + '\n');
+  process.stdout.write(JSON.stringify({ ready: true, api: worker.url, workerPid: worker.child.pid, hostPid: process.pid, databaseUrl: services.urls.postgres, neonProxy: services.urls.neonProxy, inspectorPort: cfg.ports.inspector }) + "\n");
 } catch (err) {
   console.error(`stack failed to start: ${(err as Error).stack ?? String(err)}`);
   await stop(1);
