@@ -17,7 +17,7 @@ const FRIENDS = 1000;
 const RUNS = 50;
 const stateDir = path.join(ROOT, '.beehive', 'bench-friends');
 await rm(stateDir, { recursive: true, force: true });
-const cfg = stackConfig({ BEEHIVE_PORT_BASE: '48787', BEEHIVE_STATE_DIR: stateDir });
+const cfg = stackConfig({ BEEHIVE_PORT_BASE: '26787', BEEHIVE_STATE_DIR: stateDir });
 const log = () => {};
 const services = await startServices(cfg, log);
 const worker = await startWorker(cfg, services, { log, stdio: 'pipe' });

@@ -1,6 +1,6 @@
 /**
  * `npm run bench` — Beehive's benchmark. Starts its own local stack (ports
- * from BENCH_PORT_BASE, default 38787; fresh state in .beehive/bench) unless
+ * from BENCH_PORT_BASE, default 28787; fresh state in .beehive/bench) unless
  * BENCH_API=http://… names a running one, starts the relay ceiling, runs every
  * scenario with real WebSocket clients over loopback, writes
  * bench/results/latest.{json,md}, prints the table, and stops everything.
@@ -76,7 +76,9 @@ const quick = env.BENCH_QUICK === '1';
 const scale = quick ? QUICK : FULL;
 const only = env.BENCH_ONLY ? new Set(env.BENCH_ONLY.split(',').map((s) => s.trim())) : undefined;
 const budgetMs = Number(env.BENCH_BUDGET_S ?? 540) * 1000;
-const portBase = Number(env.BENCH_PORT_BASE ?? 38787);
+// Below Linux's ephemeral range (32768–60999): a port in it can be taken at any moment as the
+// local end of some outgoing connection, and the stack then fails to start with EADDRINUSE.
+const portBase = Number(env.BENCH_PORT_BASE ?? 28787);
 const started = now();
 const elapsed = () => ((now() - started) / 1000).toFixed(1).padStart(6);
 const log = (msg: string) => process.stderr.write(`[${elapsed()} s] ${msg}\n`);
