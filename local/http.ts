@@ -1,5 +1,6 @@
 /** Tiny node:http helpers shared by the local stand-ins. */
 import type http from 'node:http';
+import net from 'node:net';
 
 export async function readBody(req: http.IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -14,6 +15,20 @@ export async function readJson(req: http.IncomingMessage): Promise<unknown> {
   } catch {
     return undefined;
   }
+}
+
+/** Whether something accepts TCP connections on host:port (within `timeoutMs`). */
+export function portOpen(port: number, host = '127.0.0.1', timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
 }
 
 export function sendJson(res: http.ServerResponse, status: number, body: unknown): void {

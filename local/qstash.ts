@@ -23,6 +23,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { SignJWT } from 'jose';
+import { readBody } from './http.ts';
 
 export interface QStashEmulator { url: string; close(): Promise<void> }
 export interface QStashEmulatorOptions {
@@ -313,11 +314,10 @@ export async function startQStashEmulator(opts: QStashEmulatorOptions): Promise<
   const server = http.createServer(async (req, res) => {
     let reply: Reply;
     try {
-      const chunks: Buffer[] = [];
-      for await (const chunk of req) chunks.push(chunk as Buffer);
+      const body = await readBody(req);
       const h = new Headers();
       for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) h.set(k, Array.isArray(v) ? v.join(', ') : v);
-      reply = await route(req.method ?? 'GET', req.url ?? '/', h, Buffer.concat(chunks));
+      reply = await route(req.method ?? 'GET', req.url ?? '/', h, body);
     } catch (error) {
       reply = { status: 500, json: { error: String(error) } };
     }

@@ -30,6 +30,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import IORedis from 'ioredis';
 import RedisMock from 'ioredis-mock';
+import { readBody } from './http.ts';
 
 export interface RedisEmulator {
   url: string;
@@ -201,9 +202,7 @@ export async function startRedisEmulator(opts: {
     const token = auth?.startsWith('Bearer ') ? auth.slice(7) : url.searchParams.get('_token');
     if (token !== opts.token) return send(401, { error: 'Unauthorized' });
     if (!['GET', 'HEAD', 'POST', 'PUT'].includes(req.method ?? '')) return send(405, { error: 'Method Not Allowed' });
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const raw = Buffer.concat(chunks).toString('utf8');
+    const raw = (await readBody(req)).toString('utf8');
     const base64 = String(req.headers['upstash-encoding']).toLowerCase() === 'base64';
     const encode = (r: Reply) => ('error' in r ? r : { result: toJson(r.result, base64) });
     try {

@@ -5,12 +5,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { neonConfig } from '@neondatabase/serverless';
 import ws from 'ws';
 import type { StackConfig } from './config.ts';
+import { portOpen } from './http.ts';
 import { startMailbox } from './mailbox.ts';
 import { migrate } from './migrate.ts';
 import { startPostgres } from './postgres.ts';
@@ -105,7 +105,7 @@ export async function startWorker(
   opts: { extraVars?: Record<string, string>; stdio?: 'inherit' | 'pipe'; log: Log },
 ): Promise<WorkerProcess> {
   // A stale wrangler from a killed run would answer /health with old code: refuse to start beside it.
-  if (await portTaken(cfg.ports.worker)) throw new Error(`port ${cfg.ports.worker} is already in use (a stale wrangler dev?); stop it or set BEEHIVE_PORT_BASE`);
+  if (await portOpen(cfg.ports.worker)) throw new Error(`port ${cfg.ports.worker} is already in use (a stale wrangler dev?); stop it or set BEEHIVE_PORT_BASE`);
   const envFile = path.join(cfg.stateDir, 'worker.env');
   const vars = { ...services.workerEnv, ...opts.extraVars };
   // dotenv syntax: single quotes keep a value literal (JSON included).
@@ -145,14 +145,6 @@ export async function startWorker(
   }
   opts.log({ event: 'worker.ready', url });
   return { url, child, stop };
-}
-
-function portTaken(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
-    socket.once('error', () => resolve(false));
-  });
 }
 
 async function waitForHealth(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {

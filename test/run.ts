@@ -6,8 +6,8 @@
  * second pass; BEEHIVE_REAL=1 makes a missing server an error.
  */
 import { spawnSync } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
+import { portOpen } from '../local/http.ts';
 import { ROOT } from '../local/stack.ts';
 
 const bin = (name: string) => path.join(ROOT, 'node_modules/.bin', name);
@@ -20,15 +20,6 @@ function run(label: string, cmd: string, args: string[], env: NodeJS.ProcessEnv 
   if (result.status !== 0) process.exit(result.status ?? 1);
 }
 
-function reachable(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port, timeout: 1000 });
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
-    socket.once('error', () => resolve(false));
-    socket.once('timeout', () => (socket.destroy(), resolve(false)));
-  });
-}
-
 const extra = process.argv.slice(2);
 run('generated binding types are current', bin('wrangler'), ['types', '--check']);
 run('types', bin('tsc'), ['-p', 'tsconfig.json']);
@@ -38,7 +29,7 @@ run('tests (embedded stand-ins)', bin('vitest'), ['run', ...extra]);
 
 const wantReal = process.env.BEEHIVE_REAL;
 if (wantReal !== '0') {
-  const available = (await reachable(5432)) && (await reachable(6379));
+  const available = (await portOpen(5432)) && (await portOpen(6379));
   if (available) {
     run('e2e tests (real Postgres 5432 + Redis 6379)', bin('vitest'), ['run', '--project', 'e2e', ...extra], { BEEHIVE_TEST_MODE: 'real' });
   } else if (wantReal === '1') {

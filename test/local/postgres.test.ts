@@ -13,6 +13,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { connect } from '../../db/client.ts';
+import { portOpen } from '../../local/http.ts';
 import { isLoopback, parseAddress, startPostgres, type PostgresStack } from '../../local/postgres.ts';
 import { migrate, migrationsFolder } from '../../local/migrate.ts';
 
@@ -20,18 +21,6 @@ neonConfig.webSocketConstructor = WebSocket;
 
 const REAL_PG = { host: '127.0.0.1', port: 5432 };
 
-async function reachable(port: number, host = '127.0.0.1', timeoutMs = 500): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
 
 /** Rejects if `p` takes longer than `ms`: every wait in this file is bounded. */
 function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -367,7 +356,7 @@ describe('local Postgres: PGlite data survives a restart', () => {
       await first.close(); // idempotent
 
       // Closed means closed: nothing listens on the old ports.
-      expect(await reachable(Number(new URL(first.databaseUrl).port))).toBe(false);
+      expect(await portOpen(Number(new URL(first.databaseUrl).port), '127.0.0.1', 500)).toBe(false);
 
       const second = await within(startPostgres({ dataDir, pglitePort: 0, proxyPort: 0 }), 30_000, 'second start');
       try {
@@ -405,7 +394,7 @@ describe('local Postgres: address checks', () => {
   });
 });
 
-describe.runIf(await reachable(REAL_PG.port, REAL_PG.host))('local Postgres: a real server behind the bridge', () => {
+describe.runIf(await portOpen(REAL_PG.port, REAL_PG.host, 500))('local Postgres: a real server behind the bridge', () => {
   const dbName = uniqueName('beehive_test');
   const adminUrl = `postgres://postgres@${REAL_PG.host}:${REAL_PG.port}/postgres`;
   let stack: PostgresStack;

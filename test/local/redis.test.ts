@@ -5,23 +5,15 @@
  * (DB 15; every key of a run is under a random prefix and deleted afterwards).
  */
 import { createHash, randomUUID } from 'node:crypto';
-import net from 'node:net';
 import { Ratelimit } from '@upstash/ratelimit';
 import { Redis } from '@upstash/redis';
 import IORedis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { portOpen } from '../../local/http.ts';
 import { startRedisEmulator, type RedisEmulator } from '../../local/redis.ts';
 
 const TOKEN = 'test-redis-token';
 const REAL_REDIS_URL = 'redis://127.0.0.1:6379/15';
-
-function reachable(port = 6379, host = '127.0.0.1'): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ port, host, timeout: 500 });
-    const done = (ok: boolean) => { socket.destroy(); resolve(ok); };
-    socket.once('connect', () => done(true)).once('error', () => done(false)).once('timeout', () => done(false));
-  });
-}
 
 const sha1 = (s: string) => createHash('sha1').update(s).digest('hex');
 
@@ -258,4 +250,4 @@ function emulatorSuite(redisUrl?: string) {
 
 describe('Upstash REST emulator over ioredis-mock', () => emulatorSuite());
 
-describe.runIf(await reachable())('Upstash REST emulator over a real Redis', () => emulatorSuite(REAL_REDIS_URL));
+describe.runIf(await portOpen(6379, '127.0.0.1', 500))('Upstash REST emulator over a real Redis', () => emulatorSuite(REAL_REDIS_URL));
