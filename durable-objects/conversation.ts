@@ -13,8 +13,8 @@
 import { DurableObject } from 'cloudflare:workers';
 import { checkContent, type Message, type SendInput, type ServerFrame } from '../protocol/messages.ts';
 import type { Failure, HistoryQuery, HistoryResult, MemberMirror, Origin, ReadResult, Role, SendResult, SummaryResult } from './contracts.ts';
-import { uuidv7 } from '../workers/lib/ids.ts';
-import { qstashClient } from '../workers/services/qstash.ts';
+import { uuidv7 } from '../lib/ids.ts';
+import { qstashClient } from '../services/qstash.ts';
 import { flushToPostgres, historyFromPostgres } from './conversation-store.ts';
 import { errorFrame, parseFrame, sendFrame } from './sockets.ts';
 import { migrateSql } from './sql-migrations.ts';

@@ -1,13 +1,13 @@
 /**
  * Presence changes of one user: recorded in Upstash Redis (see
- * workers/services/presence.ts) and pushed to the user's online friends.
+ * services/presence.ts) and pushed to the user's online friends.
  * Best effort: an unreachable Redis or Postgres is logged, never fatal to a
  * socket.
  */
 import { eq } from 'drizzle-orm';
 import { friendships } from '../db/schema.ts';
-import { markOffline, markOnline, presenceOf } from '../workers/services/presence.ts';
-import { redisClient } from '../workers/services/redis.ts';
+import { markOffline, markOnline, presenceOf } from '../services/presence.ts';
+import { redisClient } from '../services/redis.ts';
 import { type Ctx, withDb } from './postgres.ts';
 
 /** How often a connected user's presence is renewed; the Redis key lives three times as long. */

@@ -14,7 +14,7 @@
  */
 import { DurableObject } from 'cloudflare:workers';
 import type { ClientFrame, Message, ServerFrame } from '../protocol/messages.ts';
-import { redisClient } from '../workers/services/redis.ts';
+import { redisClient } from '../services/redis.ts';
 import type { ConversationListItem, ConversationView, HistoryResult, Origin, SendInput, SendResult, SummaryResult } from './contracts.ts';
 import { announcePresence, HEARTBEAT_MS } from './presence.ts';
 import { errorFrame, parseFrame, sendFrame } from './sockets.ts';

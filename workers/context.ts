@@ -1,6 +1,6 @@
 /** The typed Hono environment shared by every router and middleware. */
-import type { Logger } from './lib/log.ts';
-import type { RequestDb } from './services/db.ts';
+import type { Logger } from '../lib/log.ts';
+import type { RequestDb } from '../services/db.ts';
 
 export interface AuthContext {
   userId: string;

@@ -4,7 +4,7 @@ import { SignJWT, UnsecuredJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { signAccessToken, verifyAccessToken } from '../../workers/accounts/tokens.ts';
 import { ApiError } from '../../workers/errors.ts';
-import { uuidv7 } from '../../workers/lib/ids.ts';
+import { uuidv7 } from '../../lib/ids.ts';
 import { DUMMY_HASH, hashPassword, verifyPassword } from '../../workers/lib/passwords.ts';
 
 describe('passwords', () => {

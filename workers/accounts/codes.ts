@@ -5,8 +5,8 @@
 import { and, desc, eq, isNull, sql } from 'drizzle-orm';
 import { emailCodes } from '../../db/schema.ts';
 import { ApiError } from '../errors.ts';
-import { hex, uuidv7 } from '../lib/ids.ts';
-import type { Database, Tx } from '../services/db.ts';
+import { hex, uuidv7 } from '../../lib/ids.ts';
+import type { Database, Tx } from '../../services/db.ts';
 
 export const CODE_TTL_SECONDS = 300;
 export const MAX_ATTEMPTS = 5;

@@ -11,10 +11,10 @@
 import { and, eq, inArray, isNull, ne, sql } from 'drizzle-orm';
 import { refreshTokens, sessions } from '../../db/schema.ts';
 import { ApiError } from '../errors.ts';
-import { randomToken, sha256Hex, uuidv7 } from '../lib/ids.ts';
-import type { Logger } from '../lib/log.ts';
-import type { Database, Tx } from '../services/db.ts';
-import { redisClient } from '../services/redis.ts';
+import { randomToken, sha256Hex, uuidv7 } from '../../lib/ids.ts';
+import type { Logger } from '../../lib/log.ts';
+import type { Database, Tx } from '../../services/db.ts';
+import { redisClient } from '../../services/redis.ts';
 import { accessTtl, signAccessToken } from './tokens.ts';
 
 export interface IssuedTokens {

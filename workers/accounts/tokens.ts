@@ -5,7 +5,7 @@
  */
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { ApiError } from '../errors.ts';
-import { uuidv7 } from '../lib/ids.ts';
+import { uuidv7 } from '../../lib/ids.ts';
 
 const ALG = 'HS256';
 

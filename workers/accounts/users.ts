@@ -1,7 +1,7 @@
 /** Users in Postgres and the public view of them (API.md `user`). */
 import { eq, or, sql } from 'drizzle-orm';
 import { users } from '../../db/schema.ts';
-import type { Database } from '../services/db.ts';
+import type { Database } from '../../services/db.ts';
 
 export type UserRow = typeof users.$inferSelect;
 

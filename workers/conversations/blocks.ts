@@ -5,7 +5,7 @@
  */
 import { eq } from 'drizzle-orm';
 import { conversations } from '../../db/schema.ts';
-import type { Database } from '../services/db.ts';
+import type { Database } from '../../services/db.ts';
 import { pairKey } from '../social/pair.ts';
 
 /** Mirrors a block (or its lifting) into the pair's single conversation, if they have one. Idempotent. */

@@ -1,6 +1,6 @@
 /** Who may open a single conversation with whom: friends, not blocked either way, not yourself. */
 import { ApiError } from '../errors.ts';
-import type { Tx } from '../services/db.ts';
+import type { Tx } from '../../services/db.ts';
 import { isBlockedEitherWay } from '../social/blocks.ts';
 import { areFriends } from '../social/friendships.ts';
 import { lockPair } from '../social/pair.ts';

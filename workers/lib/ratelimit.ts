@@ -5,8 +5,8 @@
  */
 import { Ratelimit } from '@upstash/ratelimit';
 import { ApiError } from '../errors.ts';
-import type { Logger } from './log.ts';
-import { redisClient } from '../services/redis.ts';
+import type { Logger } from '../../lib/log.ts';
+import { redisClient } from '../../services/redis.ts';
 
 const DEFAULTS = {
   login_ip: [30, 60],

@@ -5,9 +5,9 @@
  */
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../context.ts';
-import { uuidv7 } from '../lib/ids.ts';
-import { logger } from '../lib/log.ts';
-import { requestDb } from '../services/db.ts';
+import { uuidv7 } from '../../lib/ids.ts';
+import { logger } from '../../lib/log.ts';
+import { requestDb } from '../../services/db.ts';
 
 export const requestContext = createMiddleware<AppEnv>(async (c, next) => {
   const incoming = c.req.header('x-request-id');

@@ -9,12 +9,12 @@ import { openSession, revokeSessions, revokeUserSessions, rotate } from '../acco
 import { findByEmail, findById, findByLogin, uniqueViolation, userView } from '../accounts/users.ts';
 import type { AppEnv } from '../context.ts';
 import { ApiError } from '../errors.ts';
-import { randomToken, uuidv7 } from '../lib/ids.ts';
+import { randomToken, uuidv7 } from '../../lib/ids.ts';
 import { DUMMY_HASH, hashPassword, verifyPassword } from '../lib/passwords.ts';
 import { enforceLimit } from '../lib/ratelimit.ts';
 import { requireAuth } from '../middleware/auth.ts';
-import { sendMail } from '../services/mail.ts';
-import { redisClient } from '../services/redis.ts';
+import { sendMail } from '../../services/mail.ts';
+import { redisClient } from '../../services/redis.ts';
 import { defaultHook } from '../validation.ts';
 
 const TICKET_TTL_SECONDS = 30;

@@ -3,8 +3,8 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { sql } from 'drizzle-orm';
 import { jsonResponse } from '../../protocol/common.ts';
 import type { AppEnv } from '../context.ts';
-import { qstashClient } from '../services/qstash.ts';
-import { redisClient } from '../services/redis.ts';
+import { qstashClient } from '../../services/qstash.ts';
+import { redisClient } from '../../services/redis.ts';
 
 const Health = z.object({ ok: z.boolean() });
 const Ready = z.object({ ok: z.boolean(), checks: z.record(z.string(), z.object({ ok: z.boolean(), ms: z.number(), error: z.string().optional() })) });

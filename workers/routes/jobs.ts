@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { Message } from '../../protocol/messages.ts';
 import type { AppEnv } from '../context.ts';
 import { ApiError } from '../errors.ts';
-import { qstashReceiver } from '../services/qstash.ts';
+import { qstashReceiver } from '../../services/qstash.ts';
 
 const DeliverJob = z.object({ message: Message, userIds: z.array(z.string()).min(1).max(1000), originDevice: z.string().optional() });
 

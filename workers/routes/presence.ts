@@ -1,11 +1,11 @@
-/** /api/v1/presence — who is online, from Upstash Redis (workers/services/presence.ts). */
+/** /api/v1/presence — who is online, from Upstash Redis (services/presence.ts). */
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { errors, jsonBody, jsonResponse } from '../../protocol/common.ts';
 import { PresenceQueryBody, PresenceResponse } from '../../protocol/conversations.ts';
 import type { AppEnv } from '../context.ts';
 import { requireAuth } from '../middleware/auth.ts';
-import { presenceOf } from '../services/presence.ts';
-import { redisClient } from '../services/redis.ts';
+import { presenceOf } from '../../services/presence.ts';
+import { redisClient } from '../../services/redis.ts';
 import { defaultHook } from '../validation.ts';
 
 const query = createRoute({

@@ -12,7 +12,7 @@ import { verifyAccessToken } from '../accounts/tokens.ts';
 import type { AppEnv, AuthContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { bearerToken } from '../middleware/auth.ts';
-import { redisClient } from '../services/redis.ts';
+import { redisClient } from '../../services/redis.ts';
 import { defaultHook } from '../validation.ts';
 
 /** Browsers may open sockets only from the API's own origin or ALLOWED_ORIGINS; other clients send no Origin. */

@@ -5,7 +5,7 @@
  */
 import { and, eq, or } from 'drizzle-orm';
 import { blocks, friendRequests, friendships } from '../../db/schema.ts';
-import type { Database } from '../services/db.ts';
+import type { Database } from '../../services/db.ts';
 import { lockPair, type Queryable } from './pair.ts';
 
 /** Has `blocker` blocked `blocked`? */

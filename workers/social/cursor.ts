@@ -4,7 +4,7 @@
  * pages stable while rows are added or removed in front of the cursor.
  */
 import { ApiError } from '../errors.ts';
-import { base64url } from '../lib/ids.ts';
+import { base64url } from '../../lib/ids.ts';
 
 export function encodeCursor(key: string[]): string {
   return base64url(new TextEncoder().encode(JSON.stringify(key)));

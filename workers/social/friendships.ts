@@ -1,7 +1,7 @@
 /** Friendships: two rows per pair, one per direction, always written and removed together. */
 import { and, desc, eq, lt, or } from 'drizzle-orm';
 import { friendRequests, friendships, users } from '../../db/schema.ts';
-import type { Database, Tx } from '../services/db.ts';
+import type { Database, Tx } from '../../services/db.ts';
 import { lockPair, type Queryable } from './pair.ts';
 import { PROFILE_COLUMNS, type Profile } from './profiles.ts';
 

@@ -15,7 +15,7 @@
  * between two pairs only makes them wait for each other.
  */
 import { sql } from 'drizzle-orm';
-import type { Database, Tx } from '../services/db.ts';
+import type { Database, Tx } from '../../services/db.ts';
 
 /** What the social queries need: a database or a transaction. */
 export type Queryable = Pick<Database, 'select' | 'insert' | 'update' | 'delete' | 'execute'>;

@@ -8,9 +8,9 @@ import { z } from '@hono/zod-openapi';
 import { and, asc, eq, inArray, or, sql } from 'drizzle-orm';
 import { users } from '../../db/schema.ts';
 import { userView, type UserRow, type UserView } from '../accounts/users.ts';
-import type { Logger } from '../lib/log.ts';
-import type { Database } from '../services/db.ts';
-import { redisClient } from '../services/redis.ts';
+import type { Logger } from '../../lib/log.ts';
+import type { Database } from '../../services/db.ts';
+import { redisClient } from '../../services/redis.ts';
 
 /** A user row without its password hash: all a profile read may ever touch. */
 export type Profile = Omit<UserRow, 'passwordHash'>;

@@ -13,8 +13,8 @@
 import { and, desc, eq, gt, lt, lte, or } from 'drizzle-orm';
 import { friendRequests } from '../../db/schema.ts';
 import type { FriendRequestView } from '../../protocol/social.ts';
-import { uuidv7 } from '../lib/ids.ts';
-import type { Database, Tx } from '../services/db.ts';
+import { uuidv7 } from '../../lib/ids.ts';
+import type { Database, Tx } from '../../services/db.ts';
 import { blockedBy } from './blocks.ts';
 import { areFriends, befriend } from './friendships.ts';
 import { lockPair } from './pair.ts';

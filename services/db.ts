@@ -3,9 +3,9 @@
  * ended after the response (`waitUntil`), as Workers require — a pool must
  * not outlive the request that opened it.
  */
-import { connect } from '../../db/client.ts';
+import { connect } from '../db/client.ts';
 
-import type { Db as Database } from '../../db/client.ts';
+import type { Db as Database } from '../db/client.ts';
 
 export type { Database };
 
