@@ -14,6 +14,7 @@ import { healthRoutes } from './routes/health.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { messageRoutes } from './routes/messages.ts';
 import { presenceRoutes } from './routes/presence.ts';
+import { streamRoutes } from './routes/stream.ts';
 import { userRoutes } from './routes/users.ts';
 import { wsRoutes } from './routes/ws.ts';
 import { defaultHook } from './validation.ts';
@@ -35,6 +36,7 @@ const routes = app.route('/', healthRoutes).route('/api/v1/auth', authRoutes).ro
   .route('/api/v1/friends', friendRoutes)
   .route('/api/v1/conversations', conversationRoutes)
   .route('/api/v1/conversations', messageRoutes)
+  .route('/api/v1/conversations', streamRoutes)
   .route('/api/v1/presence', presenceRoutes)
   .route('/api/v1/ws', wsRoutes);
 app.route('/internal/jobs', jobRoutes);
