@@ -8,7 +8,7 @@
  * JSON and `FCM_API_URL`, so the local stand-in (local/push.ts) is reached by
  * configuration alone.
  */
-import { importPKCS8, SignJWT } from 'jose';
+import { importPKCS8, SignJWT, type CryptoKey } from 'jose';
 import type { PushResult } from './webpush.ts';
 
 /** The fields of a Google service-account key file this client uses. */
@@ -70,6 +70,15 @@ export function parseServiceAccount(json: string): ServiceAccount {
   };
 }
 
+/**
+ * The deployment's FCM configuration (`FCM_SERVICE_ACCOUNT`, `FCM_API_URL`), or
+ * undefined where FCM is not configured; throws a TypeError if the JSON is malformed.
+ */
+export function fcmConfigOf(env: { FCM_SERVICE_ACCOUNT?: string; FCM_API_URL?: string }): FcmConfig | undefined {
+  if (!env.FCM_SERVICE_ACCOUNT) return undefined;
+  return { serviceAccount: parseServiceAccount(env.FCM_SERVICE_ACCOUNT), apiUrl: env.FCM_API_URL || 'https://fcm.googleapis.com' };
+}
+
 // Per isolate. Only settled values are kept: workerd must not see one request await a promise
 // another request started (it may never settle there), so concurrent cold sends each fetch a token.
 const tokens = new Map<string, { accessToken: string; refreshAt: number }>();
@@ -81,7 +90,7 @@ async function privateKeyOf(sa: ServiceAccount): Promise<CryptoKey> {
   const key = cacheKey(sa);
   const cached = privateKeys.get(key);
   if (cached) return cached;
-  const imported = (await importPKCS8(sa.private_key, 'RS256')) as CryptoKey;
+  const imported = await importPKCS8(sa.private_key, 'RS256');
   privateKeys.set(key, imported);
   return imported;
 }

@@ -7,7 +7,7 @@
  * - a subscription's `auth` secret is 16 bytes (RFC 8291 §3.2);
  * - a VAPID private key is the 32-byte scalar `d`.
  */
-import { base64url } from 'jose';
+import { base64url, type JWK } from 'jose';
 
 const BASE64URL = /^[A-Za-z0-9_-]*={0,2}$/;
 
@@ -47,7 +47,7 @@ export function authSecretProblem(text: string): string | undefined {
 }
 
 /** The JWK of a P-256 key from its raw public point and (optionally) its private scalar. */
-export function p256Jwk(publicKey: Uint8Array, privateKey?: Uint8Array): JsonWebKey {
+export function p256Jwk(publicKey: Uint8Array, privateKey?: Uint8Array): JWK {
   return {
     kty: 'EC',
     crv: 'P-256',

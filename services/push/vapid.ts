@@ -8,7 +8,7 @@
  * browsers take as `applicationServerKey`, the private key the 32-byte scalar.
  * `npm run push:vapid-keys` prints a fresh pair (docs/deploy.md).
  */
-import { importJWK, SignJWT } from 'jose';
+import { exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, type CryptoKey } from 'jose';
 import { fromBase64url, p256Jwk, p256PublicKeyProblem, toBase64url } from './keys.ts';
 
 export interface VapidKeys {
@@ -20,15 +20,24 @@ export interface VapidKeys {
   subject: string;
 }
 
+/** The deployment's VAPID keys (`VAPID_PUBLIC_KEY`, `VAPID_PRIVATE_KEY`, `VAPID_SUBJECT`), or undefined where Web Push is not configured. */
+export function vapidKeysOf(env: { VAPID_PUBLIC_KEY?: string; VAPID_PRIVATE_KEY?: string; VAPID_SUBJECT?: string }): VapidKeys | undefined {
+  if (!env.VAPID_PUBLIC_KEY || !env.VAPID_PRIVATE_KEY || !env.VAPID_SUBJECT) return undefined;
+  return { publicKey: env.VAPID_PUBLIC_KEY, privateKey: env.VAPID_PRIVATE_KEY, subject: env.VAPID_SUBJECT };
+}
+
 /** How long a VAPID JWT is valid. RFC 8292 §2 caps it at 24 h; 12 h leaves room for clock skew. */
 export const VAPID_JWT_SECONDS = 12 * 60 * 60;
 
 /** A fresh VAPID key pair, base64url-encoded as `VAPID_PUBLIC_KEY` / `VAPID_PRIVATE_KEY` expect. */
 export async function generateVapidKeys(): Promise<{ publicKey: string; privateKey: string }> {
-  const pair = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify'])) as CryptoKeyPair;
-  const publicKey = new Uint8Array((await crypto.subtle.exportKey('raw', pair.publicKey)) as ArrayBuffer);
-  const jwk = (await crypto.subtle.exportKey('jwk', pair.privateKey)) as JsonWebKey;
-  return { publicKey: toBase64url(publicKey), privateKey: jwk.d! };
+  const pair = await generateKeyPair('ES256', { extractable: true });
+  const { x, y, d } = await exportJWK(pair.privateKey);
+  const point = new Uint8Array(65);
+  point[0] = 0x04;
+  point.set(fromBase64url(x!)!, 1);
+  point.set(fromBase64url(y!)!, 33);
+  return { publicKey: toBase64url(point), privateKey: d! };
 }
 
 /**
@@ -44,12 +53,8 @@ export async function vapidKeysProblem(keys: VapidKeys): Promise<string | undefi
   if (!d || d.length !== 32) return 'VAPID private key must be a 32-byte base64url scalar';
   try {
     const pub = fromBase64url(keys.publicKey)!;
-    const signer = await crypto.subtle.importKey('jwk', p256Jwk(pub, d), { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']);
-    const verifier = await crypto.subtle.importKey('raw', pub, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['verify']);
-    const probe = new TextEncoder().encode('vapid key check');
-    const alg = { name: 'ECDSA', hash: 'SHA-256' };
-    const signature = await crypto.subtle.sign(alg, signer, probe);
-    if (!(await crypto.subtle.verify(alg, verifier, signature, probe))) return 'VAPID private key does not belong to the public key';
+    const probe = await new SignJWT({}).setProtectedHeader({ alg: 'ES256' }).sign(await importJWK(p256Jwk(pub, d), 'ES256'));
+    await jwtVerify(probe, await importJWK(p256Jwk(pub), 'ES256'), { algorithms: ['ES256'] });
     return undefined;
   } catch {
     return 'VAPID private key does not belong to the public key';
