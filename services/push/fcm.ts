@@ -72,10 +72,11 @@ export function parseServiceAccount(json: string): ServiceAccount {
 
 /**
  * The deployment's FCM configuration (`FCM_SERVICE_ACCOUNT`, `FCM_API_URL`), or
- * undefined where FCM is not configured; throws a TypeError if the JSON is malformed.
+ * undefined where FCM is off (the secret is `off` or empty: a web-only
+ * deployment, docs/deploy.md); throws a TypeError if the JSON is malformed.
  */
 export function fcmConfigOf(env: { FCM_SERVICE_ACCOUNT?: string; FCM_API_URL?: string }): FcmConfig | undefined {
-  if (!env.FCM_SERVICE_ACCOUNT) return undefined;
+  if (!env.FCM_SERVICE_ACCOUNT || env.FCM_SERVICE_ACCOUNT.trim() === 'off') return undefined;
   return { serviceAccount: parseServiceAccount(env.FCM_SERVICE_ACCOUNT), apiUrl: env.FCM_API_URL || 'https://fcm.googleapis.com' };
 }
 

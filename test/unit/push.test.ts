@@ -152,3 +152,15 @@ describe('GET /api/v1/push/vapid-public-key', () => {
     expect(await res.json()).toEqual({ publicKey: env.VAPID_PUBLIC_KEY });
   });
 });
+
+describe('the OpenAPI document', () => {
+  it('describes the push and settings routes', async () => {
+    const res = await SELF.fetch('http://beehive.test/openapi.json');
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as { paths: Record<string, Record<string, unknown>> };
+    expect(Object.keys(doc.paths['/api/v1/push/subscriptions'] ?? {}).sort()).toEqual(['get', 'post']);
+    expect(Object.keys(doc.paths['/api/v1/push/subscriptions/{id}'] ?? {})).toEqual(['delete']);
+    expect(Object.keys(doc.paths['/api/v1/push/vapid-public-key'] ?? {})).toEqual(['get']);
+    expect(Object.keys(doc.paths['/api/v1/users/me/settings'] ?? {}).sort()).toEqual(['get', 'patch']);
+  });
+});

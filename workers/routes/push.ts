@@ -4,6 +4,7 @@ import { uuidv7 } from '../../lib/ids.ts';
 import { errors, jsonBody, jsonResponse } from '../../protocol/common.ts';
 import { SubscriptionBody, SubscriptionPage, Subscription, VapidPublicKey } from '../../protocol/push.ts';
 import { IdParam, PageQuery } from '../../protocol/social.ts';
+import { fcmConfigOf } from '../../services/push/fcm.ts';
 import { authSecretProblem, p256PublicKeyProblem } from '../../services/push/keys.ts';
 import {
   deleteSubscriptionOf,
@@ -12,6 +13,7 @@ import {
   saveSubscription,
   type SubscriptionRow,
 } from '../../services/push/subscriptions.ts';
+import { vapidKeysOf } from '../../services/push/vapid.ts';
 import { checkPublicUrl, urlRuleOf } from '../../services/safe-url.ts';
 import { uniqueViolation } from '../accounts/users.ts';
 import type { AppEnv } from '../context.ts';
@@ -47,8 +49,8 @@ const view = (row: SubscriptionRow): Subscription => ({ id: row.id, deviceId: ro
 
 /** The checks zod cannot make: the URL rule, the key on the curve, and whether this server is configured for the kind. */
 async function subscriptionProblem(env: Env, body: SubscriptionBody): Promise<string | undefined> {
-  if (body.kind === 'fcm') return env.FCM_SERVICE_ACCOUNT ? undefined : 'kind: FCM is not configured on this server';
-  if (!env.VAPID_PUBLIC_KEY) return 'kind: Web Push is not configured on this server';
+  if (body.kind === 'fcm') return fcmConfigOf(env) ? undefined : 'kind: FCM is not configured on this server';
+  if (!vapidKeysOf(env)) return 'kind: Web Push is not configured on this server';
   const endpoint = checkPublicUrl(body.endpoint, urlRuleOf(env));
   if (endpoint) return `endpoint: ${endpoint}`;
   const p256dh = await p256PublicKeyProblem(body.keys.p256dh);
@@ -59,8 +61,9 @@ async function subscriptionProblem(env: Env, body: SubscriptionBody): Promise<st
 
 export const pushRoutes = new OpenAPIHono<AppEnv>({ defaultHook })
   .openapi(vapidKey, (c) => {
-    if (!c.env.VAPID_PUBLIC_KEY) throw new ApiError('unavailable', 'Web Push is not configured on this server');
-    return c.json({ publicKey: c.env.VAPID_PUBLIC_KEY }, 200);
+    const vapid = vapidKeysOf(c.env);
+    if (!vapid) throw new ApiError('unavailable', 'Web Push is not configured on this server');
+    return c.json({ publicKey: vapid.publicKey }, 200);
   })
   .openapi(subscribe, async (c) => {
     const me = c.var.auth.userId;
