@@ -8,6 +8,8 @@ import { decodeJwt, decodeProtectedHeader, generateKeyPair, exportPKCS8, SignJWT
 import { startPushService, type InboxEntry, type PushService } from '../../local/push.ts';
 import { fcmAccessToken, parseServiceAccount, sendFcm, type FcmConfig } from '../../services/push/fcm.ts';
 import { fromBase64url, p256Jwk } from '../../services/push/keys.ts';
+import { sendPush, type PushConfig } from '../../services/push/send.ts';
+import type { PushTarget } from '../../services/push/subscriptions.ts';
 import { generateVapidKeys, vapidKeysProblem, type VapidKeys } from '../../services/push/vapid.ts';
 import { pushTopic, sendWebPush, type WebPushSubscription } from '../../services/push/webpush.ts';
 
@@ -301,5 +303,33 @@ describe('FCM HTTP v1: the sender against the stand-in', () => {
     expect(() => parseServiceAccount('not json')).toThrow(/not JSON/);
     const { token_uri: _omitted, ...rest } = push.serviceAccount;
     expect(() => parseServiceAccount(JSON.stringify(rest))).toThrow(/token_uri/);
+  });
+});
+
+describe('sendPush: one message to either kind of device', () => {
+  it('sends the same message by Web Push (JSON) and by FCM (string data), with the topic collapsing both', async () => {
+    const cfg: PushConfig = { vapid, fcm: { serviceAccount: parseServiceAccount(JSON.stringify(push.serviceAccount)), apiUrl: push.url } };
+    const web = await subscribe();
+    const fcmToken = ((await (await fetch(`${push.url}/fcm/tokens`, { method: 'POST' })).json()) as { token: string }).token;
+    const targets: PushTarget[] = [
+      { id: 's1', userId: 'u1', deviceId: 'laptop', kind: 'webpush', endpoint: web.endpoint, keys: web.keys },
+      { id: 's2', userId: 'u1', deviceId: 'phone', kind: 'fcm', token: fcmToken },
+    ];
+    const topic = await pushTopic('0193a5b2-7c1e-7d3a-9f00-1b2c3d4e5f60');
+    for (const seq of [1, 2]) {
+      const payload = { type: 'message.new', conversationId: '0193a5b2-7c1e-7d3a-9f00-1b2c3d4e5f60', seq, senderId: 'u2', senderName: 'Bo' };
+      for (const t of targets) expect(await sendPush(cfg, t, { payload, ttl: 600, urgency: 'high', topic })).toEqual({ status: t.kind === 'fcm' ? 200 : 201, gone: false });
+    }
+    const [webEntry, ...moreWeb] = await inbox({ endpoint: web.endpoint });
+    expect(moreWeb).toEqual([]);
+    expect(webEntry).toMatchObject({ payload: { seq: 2, senderName: 'Bo' }, topic, urgency: 'high', ttl: 600 });
+    const [fcmEntry, ...moreFcm] = await inbox({ fcmToken });
+    expect(moreFcm).toEqual([]);
+    expect(fcmEntry).toMatchObject({ payload: { data: { seq: '2', senderName: 'Bo', type: 'message.new' } }, topic, urgency: 'high', ttl: 600 });
+
+    await fetch(`${push.url}/fcm/tokens/gone`, { method: 'POST', body: JSON.stringify({ token: fcmToken }) });
+    expect(await sendPush(cfg, targets[1]!, { payload: { seq: 3 }, ttl: 60 })).toEqual({ status: 404, gone: true });
+    await expect(sendPush({ vapid }, targets[1]!, { payload: {}, ttl: 60 })).rejects.toThrow(/FCM is not configured/);
+    await expect(sendPush({}, targets[0]!, { payload: {}, ttl: 60 })).rejects.toThrow(/Web Push is not configured/);
   });
 });

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { fcmAccessToken, type ServiceAccount } from '../../services/push/fcm.ts';
 import { fromBase64url, p256Jwk } from '../../services/push/keys.ts';
 import { generateVapidKeys, vapidKeysOf, vapidKeysProblem } from '../../services/push/vapid.ts';
+import { messagePushPayload } from '../../services/push/send.ts';
 import { sendWebPush } from '../../services/push/webpush.ts';
 import { checkPublicUrl } from '../../services/safe-url.ts';
 
@@ -162,5 +163,21 @@ describe('the OpenAPI document', () => {
     expect(Object.keys(doc.paths['/api/v1/push/subscriptions/{id}'] ?? {})).toEqual(['delete']);
     expect(Object.keys(doc.paths['/api/v1/push/vapid-public-key'] ?? {})).toEqual(['get']);
     expect(Object.keys(doc.paths['/api/v1/users/me/settings'] ?? {}).sort()).toEqual(['get', 'patch']);
+  });
+});
+
+describe('messagePushPayload', () => {
+  const m = { conversationId: 'c', seq: 4, senderId: 'u', senderName: 'Ann' };
+  it('carries a preview only when allowed, cut to 100 graphemes without splitting one', () => {
+    expect(messagePushPayload({ ...m, text: 'hi' }, true)).toEqual({ type: 'message.new', ...m, preview: 'hi' });
+    expect(messagePushPayload({ ...m, text: 'hi' }, false)).toEqual({ type: 'message.new', ...m });
+    expect(messagePushPayload(m, true)).not.toHaveProperty('preview');
+    const family = '👨‍👩‍👧';
+    const long = messagePushPayload({ ...m, text: family.repeat(150) }, true).preview as string;
+    const graphemes = [...new Intl.Segmenter(undefined, { granularity: 'grapheme' }).segment(long)].map((g) => g.segment);
+    expect(graphemes).toHaveLength(100);
+    expect(graphemes.slice(0, 99).every((g) => g === family)).toBe(true);
+    expect(graphemes[99]).toBe('…');
+    expect(messagePushPayload({ ...m, text: 'x'.repeat(100) }, true).preview).toBe('x'.repeat(100));
   });
 });
