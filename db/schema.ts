@@ -233,3 +233,45 @@ export const outboxQuarantine = pgTable(
   },
   (t) => [primaryKey({ columns: [t.conversationId, t.seq, t.consumer] })],
 );
+
+/**
+ * Where to wake a user's device when it has no open socket: one Web Push
+ * subscription (endpoint + RFC 8291 keys) or FCM registration token per
+ * (user, device). Registering again from the same device replaces the row
+ * under a new id, so a late "gone" report for the old one deletes nothing.
+ * An endpoint or token belongs to one user at a time: the browser or phone
+ * that registers it last owns it (another account signing in on the device).
+ */
+export const pushSubscriptions = pgTable(
+  'push_subscriptions',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    deviceId: text('device_id').notNull(),
+    kind: text('kind', { enum: ['webpush', 'fcm'] }).notNull(),
+    /** webpush: the push resource URL and the subscription's keys (base64url). */
+    endpoint: text('endpoint'),
+    p256dh: text('p256dh'),
+    auth: text('auth'),
+    /** fcm: the registration token. */
+    fcmToken: text('fcm_token'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('push_subscriptions_device_idx').on(t.userId, t.deviceId),
+    uniqueIndex('push_subscriptions_endpoint_idx').on(t.endpoint),
+    uniqueIndex('push_subscriptions_fcm_token_idx').on(t.fcmToken),
+  ],
+);
+
+/** Per-user preferences; a user without a row has the defaults. */
+export const userSettings = pgTable('user_settings', {
+  userId: text('user_id')
+    .primaryKey()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  /** Whether pushes carry a preview of the message text (or only who wrote in which conversation). */
+  pushPreviews: boolean('push_previews').notNull().default(true),
+  updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+});

@@ -18,6 +18,7 @@ export interface StackConfig {
     qstash: number;
     neonProxy: number;
     pglite: number;
+    push: number;
     inspector: number;
   };
   /** A real Postgres to use instead of PGlite (the "real server" mode). */
@@ -31,6 +32,9 @@ export interface StackConfig {
     qstashNextSigningKey: string;
     emailApiKey: string;
     jwtSecret: string;
+    /** A fixed development VAPID pair (made once by `npm run push:vapid-keys`): a subscription is tied to the key it was made for. */
+    vapidPublicKey: string;
+    vapidPrivateKey: string;
   };
 }
 
@@ -45,6 +49,8 @@ export function stackConfig(env: NodeJS.ProcessEnv = process.env): StackConfig {
       qstash: base + 5,
       neonProxy: base + 6,
       pglite: base + 7,
+      // base + 8 is the e2e suite's control endpoint (test/setup/control.ts).
+      push: base + 9,
       inspector: base + 442, // 9229 for the default base, like node --inspect
     },
     databaseUrl: env.DATABASE_URL || undefined,
@@ -57,6 +63,8 @@ export function stackConfig(env: NodeJS.ProcessEnv = process.env): StackConfig {
       qstashNextSigningKey: 'sig_local_next_signing_key',
       emailApiKey: 'local-email-key',
       jwtSecret: 'local-development-jwt-secret-at-least-32-bytes',
+      vapidPublicKey: 'BNu6G72uXE9kN_ozRusfR51tKOSHGMMgzp-M0kTxL0DBp1RNUhPo_2mU-Z6n-DDmbBRQWNzQL8Y7kkCnmc9taDg',
+      vapidPrivateKey: 'l99zXbpU6hWlVkbLggIHUimxrUe-YdDp9lYOBJLrilc',
     },
   };
 }

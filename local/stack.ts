@@ -14,6 +14,7 @@ import { portOpen } from './http.ts';
 import { startMailbox } from './mailbox.ts';
 import { migrate } from './migrate.ts';
 import { startPostgres } from './postgres.ts';
+import { startPushService } from './push.ts';
 import { startQStashEmulator } from './qstash.ts';
 import { startRedisEmulator } from './redis.ts';
 
@@ -24,13 +25,13 @@ export type Log = (event: Record<string, unknown>) => void;
 export interface Services {
   /** What the Worker needs to reach the stand-ins: written to its env file. */
   workerEnv: Record<string, string>;
-  urls: { mailbox: string; redis: string; qstash: string; postgres: string; neonProxy: string };
+  urls: { mailbox: string; redis: string; qstash: string; postgres: string; neonProxy: string; push: string };
   /** Test hook: simulate a Postgres outage (the Worker's connections fail until it ends). */
   setPostgresAvailable(on: boolean): void;
   close(): Promise<void>;
 }
 
-/** Starts Postgres (PGlite or a real server) with migrations applied, Redis, QStash and the mailbox. */
+/** Starts Postgres (PGlite or a real server) with migrations applied, Redis, QStash, the mailbox and the push service. */
 export async function startServices(cfg: StackConfig, log: Log): Promise<Services> {
   await mkdir(cfg.stateDir, { recursive: true });
   const closers: Array<() => Promise<void>> = [];
@@ -63,6 +64,8 @@ export async function startServices(cfg: StackConfig, log: Log): Promise<Service
     closers.push(() => qstash.close());
     const mailbox = await startMailbox({ port: cfg.ports.mailbox, apiKey: cfg.secrets.emailApiKey, log });
     closers.push(() => mailbox.close());
+    const push = await startPushService({ port: cfg.ports.push, log });
+    closers.push(() => push.close());
 
     return {
       workerEnv: {
@@ -78,8 +81,15 @@ export async function startServices(cfg: StackConfig, log: Log): Promise<Service
         EMAIL_API_URL: `${mailbox.url}/emails`,
         EMAIL_API_KEY: cfg.secrets.emailApiKey,
         JWT_SECRET: cfg.secrets.jwtSecret,
+        // The stand-ins listen on 127.0.0.1 over plain http: subscriptions to them must be accepted.
+        WEBHOOK_ALLOW_HTTP_LOOPBACK: '1',
+        VAPID_PUBLIC_KEY: cfg.secrets.vapidPublicKey,
+        VAPID_PRIVATE_KEY: cfg.secrets.vapidPrivateKey,
+        VAPID_SUBJECT: 'mailto:dev@beehive.localhost',
+        FCM_SERVICE_ACCOUNT: JSON.stringify(push.serviceAccount),
+        FCM_API_URL: push.url,
       },
-      urls: { mailbox: mailbox.url, redis: redis.url, qstash: qstash.url, postgres: pg.databaseUrl, neonProxy: pg.wsProxyUrl },
+      urls: { mailbox: mailbox.url, redis: redis.url, qstash: qstash.url, postgres: pg.databaseUrl, neonProxy: pg.wsProxyUrl, push: push.url },
       setPostgresAvailable: (on) => pg.setAvailable(on),
       close,
     };

@@ -30,6 +30,7 @@ const STATUS = {
   blocked_by_you: 409,
   request_expired: 409,
   request_not_pending: 409,
+  subscription_limit: 409,
   too_large: 413,
   upgrade_required: 426,
   unsupported_media_type: 415,
