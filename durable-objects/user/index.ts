@@ -28,6 +28,7 @@ import { errorFrame, parseFrame } from '../kit/sockets.ts';
 import { TokenBucket } from '../kit/token-bucket.ts';
 import { applyDeliveries, convRow, emptyRow, listPage, rowFromCounters, withCounters, writeRow } from './inbox.ts';
 import { announcePresence, HEARTBEAT_MS } from './presence.ts';
+import { queuePush, refreshPushDevices, sendDuePushes, wantsPush } from './push.ts';
 import { MIGRATIONS } from './schema.ts';
 import { SendQueue } from './sends.ts';
 import { sync } from './sync.ts';
@@ -57,6 +58,8 @@ export class UserDO extends DurableObject<Env> {
   /** Per conversation, the tail of the calls that change its row: they run one at a time. */
   private readonly chains = new Map<string, Promise<unknown>>();
   private me = '';
+  /** The devices with a push subscription (push_devices), read once. */
+  private pushDevices: string[] | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -111,7 +114,7 @@ export class UserDO extends DurableObject<Env> {
     pair[1].serializeAttachment({ userId, sessionId, deviceId } satisfies Attachment);
     if (!wasOnline) {
       await announcePresence(this.env, this.ctx, userId, true);
-      this.alarms.wakeBy(Date.now() + HEARTBEAT_MS);
+      this.setHeartbeat(Date.now() + HEARTBEAT_MS);
     }
     return new Response(null, { status: 101, webSocket: pair[0] });
   }
@@ -206,9 +209,31 @@ export class UserDO extends DurableObject<Env> {
       }
       if (departed) this.sql.exec('DELETE FROM convs WHERE conversation_id = ?', conversationId);
       else writeRow(this.sql, next);
-      this.pushEntries(conversationId, batch.filter((x) => seqOf(x.item) > row.last_seq), answer);
+      const fresh = batch.filter((x) => seqOf(x.item) > row.last_seq);
+      this.pushEntries(conversationId, fresh, answer);
+      if (!departed) this.maybePush(conversationId, fresh, next.muted === 1);
       return { ok: true as const };
     });
+  }
+
+  /** Queues a push for the newest message that calls for one, if a subscribed device has no socket open. */
+  private maybePush(conversationId: string, deliveries: Delivery[], muted: boolean): void {
+    this.pushDevices ??= this.sql.exec<{ device_id: string }>('SELECT device_id FROM push_devices').toArray().map((r) => r.device_id);
+    if (this.pushDevices.length === 0) return;
+    const online = this.onlineDevices();
+    if (this.pushDevices.every((d) => online.has(d))) return;
+    const wanted = deliveries.filter((d) => 'message' in d.item && wantsPush(d.item.message, this.me, muted)).at(-1);
+    if (wanted) this.alarms.wakeBy(queuePush(this.sql, conversationId, seqOf(wanted.item), Date.now()));
+  }
+
+  private onlineDevices(): Set<string> {
+    return new Set(this.ctx.getWebSockets().map((ws) => (ws.deserializeAttachment() as Attachment).deviceId));
+  }
+
+  /** The user's push subscriptions changed: read them again from Postgres. */
+  async pushDevicesChanged(): Promise<{ ok: true; devices: number }> {
+    this.pushDevices = await refreshPushDevices(this.env, this.ctx, this.userId());
+    return { ok: true, devices: this.pushDevices.length };
   }
 
   private pushEntries(conversationId: string, deliveries: Delivery[], answer?: Answer): void {
@@ -334,18 +359,35 @@ export class UserDO extends DurableObject<Env> {
   private async wentAway(ws: WebSocket): Promise<void> {
     this.hub.forget(ws);
     const others = this.ctx.getWebSockets().filter((s) => s !== ws && s.readyState === WebSocket.OPEN);
-    if (others.length === 0) await announcePresence(this.env, this.ctx, this.userId(), false);
+    if (others.length === 0) {
+      this.setHeartbeat(null);
+      await announcePresence(this.env, this.ctx, this.userId(), false);
+    }
   }
 
-  /** Heartbeat (keeps `online:<id>` alive in Redis while a device is connected) and retries of live-view closes. */
+  private setHeartbeat(at: number | null): void {
+    this.sql.exec('UPDATE state SET heartbeat_at = ? WHERE id = 1', at);
+    if (at !== null) this.alarms.wakeBy(at);
+  }
+
+  /** One alarm, three timers: due pushes, retries of live-view closes, the presence heartbeat while a device is connected. */
   override async alarm(): Promise<void> {
     this.alarms.fired();
+    const nextPush = await sendDuePushes(this.env, this.sql, this.userId(), this.onlineDevices());
+    if (nextPush !== null) this.alarms.wakeBy(nextPush);
     if (this.sql.exec<{ n: number }>('SELECT count(*) AS n FROM live_views WHERE closing = 1').one().n > 0) await this.closeLiveViews();
-    if (this.ctx.getWebSockets().length === 0) return announcePresence(this.env, this.ctx, this.userId(), false);
+    const heartbeatAt = this.sql.exec<{ heartbeat_at: number | null }>('SELECT heartbeat_at FROM state WHERE id = 1').one().heartbeat_at;
+    if (heartbeatAt === null) return;
+    if (heartbeatAt > Date.now()) return this.alarms.wakeBy(heartbeatAt);
+    // Sockets that vanished without a close (a restart) end presence here, at the latest.
+    if (this.ctx.getWebSockets().length === 0) {
+      this.setHeartbeat(null);
+      return announcePresence(this.env, this.ctx, this.userId(), false);
+    }
     await redisClient(this.env)
       .set(`online:${this.userId()}`, 1, { ex: Math.ceil((HEARTBEAT_MS * 3) / 1000) })
       .catch((err: unknown) => console.log(JSON.stringify({ level: 'warn', event: 'presence.heartbeat_failed', error: String(err) })));
-    this.alarms.wakeBy(Date.now() + HEARTBEAT_MS);
+    this.setHeartbeat(Date.now() + HEARTBEAT_MS);
   }
 
   private pushAll(frame: ServerFrame): void {

@@ -9,6 +9,10 @@
  * - `pending_events`: notifications kept until a device syncs.
  * - `live_views`: the live-view sockets each session opened (where to close
  *   them when the session is revoked; `closing` marks a close to retry).
+ * - `push_devices`: the user's devices with a push subscription (a copy of
+ *   Postgres, read again whenever the subscriptions change).
+ * - `pushes`: the push outbox — per conversation, the newest message still to
+ *   push, when it is due, and when the last push went (bursts coalesce).
  */
 export const MIGRATIONS = [
   // 1: the first messaging core (shipped).
@@ -27,6 +31,11 @@ export const MIGRATIONS = [
    UPDATE convs SET unread = max(0, last_seq - read_seq), counted_seq = last_seq;
    CREATE TABLE live_views (session_id TEXT NOT NULL, conversation_id TEXT NOT NULL, at INTEGER NOT NULL,
      closing INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (session_id, conversation_id)) WITHOUT ROWID;`,
+  // 3: offline push; the presence heartbeat's due time (the alarm serves several timers now).
+  `ALTER TABLE state ADD COLUMN heartbeat_at INTEGER;
+   CREATE TABLE push_devices (device_id TEXT PRIMARY KEY) WITHOUT ROWID;
+   CREATE TABLE pushes (conversation_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, due_at INTEGER NOT NULL,
+     last_at INTEGER NOT NULL DEFAULT 0, pending INTEGER NOT NULL DEFAULT 1, attempts INTEGER NOT NULL DEFAULT 0);`,
 ] as const;
 
 export interface ConvRow {

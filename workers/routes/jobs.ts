@@ -10,6 +10,7 @@ import { StreamItem } from '../../protocol/events.ts';
 import type { AppEnv } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { qstashReceiver } from '../../services/qstash.ts';
+import { runPushJob } from '../jobs/push.ts';
 
 const Delivery = z.object({
   item: StreamItem,
@@ -33,6 +34,8 @@ async function verified(c: import('hono').Context<AppEnv>): Promise<unknown> {
   return JSON.parse(body);
 }
 
+const PushJob = z.object({ userId: z.string(), conversationId: z.string(), seq: z.number().int().min(1), deviceIds: z.array(z.string()).min(1).max(100) });
+
 export const jobRoutes = new Hono<AppEnv>().post('/deliver', async (c) => {
   const job = DeliverJob.safeParse(await verified(c));
   if (!job.success) throw new ApiError('validation_failed', 'Malformed deliver job');
@@ -48,4 +51,12 @@ export const jobRoutes = new Hono<AppEnv>().post('/deliver', async (c) => {
   c.var.log('jobs.deliver', { conversationId, seq: seq(deliveries.at(-1)!), recipients: userIds.length, failed });
   // A non-2xx makes QStash retry the whole batch; deliveries already made are no-ops the second time.
   return failed ? c.json({ failed }, 500) : c.json({ delivered: userIds.length }, 200);
+});
+jobRoutes.post('/push', async (c) => {
+  const job = PushJob.safeParse(await verified(c));
+  if (!job.success) throw new ApiError('validation_failed', 'Malformed push job');
+  const result = await runPushJob(c.env, c.var.pg.db, c.var.log, job.data);
+  c.var.log('jobs.push', { userId: job.data.userId, conversationId: job.data.conversationId, seq: job.data.seq, ...result });
+  // A non-2xx makes QStash retry; a repeat only replaces the earlier push (Topic).
+  return result.failed ? c.json(result, 500) : c.json(result, 200);
 });

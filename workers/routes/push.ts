@@ -80,6 +80,8 @@ export const pushRoutes = new OpenAPIHono<AppEnv>({ defaultHook })
       throw err;
     }
     if (saved === 'limit') throw new ApiError('subscription_limit', `At most ${MAX_SUBSCRIPTIONS_PER_USER} devices can be subscribed; remove one first`);
+    // The UserDO decides who gets a push: it reads the user's subscribed devices again.
+    await c.env.USERS.getByName(me).pushDevicesChanged();
     c.var.log('push.subscribed', { userId: me, deviceId: body.deviceId, kind: body.kind, subscriptionId: saved.id });
     return c.json(view(saved), 201);
   })
@@ -92,5 +94,6 @@ export const pushRoutes = new OpenAPIHono<AppEnv>({ defaultHook })
   .openapi(remove, async (c) => {
     // Someone else's subscription answers exactly like a missing one.
     if (!(await deleteSubscriptionOf(c.var.pg.db, c.var.auth.userId, c.req.valid('param').id))) throw new ApiError('not_found', 'No such subscription');
+    await c.env.USERS.getByName(c.var.auth.userId).pushDevicesChanged();
     return c.body(null, 204);
   });
