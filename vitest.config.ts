@@ -35,6 +35,8 @@ export default defineConfig({
                 QSTASH_CURRENT_SIGNING_KEY: 'unused',
                 QSTASH_NEXT_SIGNING_KEY: 'unused',
                 EMAIL_API_KEY: 'unused',
+                ALGOLIA_APP_ID: 'unused',
+                ALGOLIA_API_KEY: 'unused',
               },
             },
           }),

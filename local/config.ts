@@ -9,7 +9,7 @@
 import path from 'node:path';
 
 export interface StackConfig {
-  /** Folder that keeps the stack's state across restarts (PGlite data, queued QStash jobs). */
+  /** Folder that keeps the stack's state across restarts (PGlite data, queued QStash jobs, the search index). */
   stateDir: string;
   ports: {
     worker: number;
@@ -18,6 +18,7 @@ export interface StackConfig {
     qstash: number;
     neonProxy: number;
     pglite: number;
+    algolia: number;
     inspector: number;
   };
   /** A real Postgres to use instead of PGlite (the "real server" mode). */
@@ -31,6 +32,8 @@ export interface StackConfig {
     qstashNextSigningKey: string;
     emailApiKey: string;
     jwtSecret: string;
+    algoliaAppId: string;
+    algoliaApiKey: string;
   };
 }
 
@@ -45,6 +48,7 @@ export function stackConfig(env: NodeJS.ProcessEnv = process.env): StackConfig {
       qstash: base + 5,
       neonProxy: base + 6,
       pglite: base + 7,
+      algolia: base + 8,
       inspector: base + 442, // 9229 for the default base, like node --inspect
     },
     databaseUrl: env.DATABASE_URL || undefined,
@@ -57,6 +61,8 @@ export function stackConfig(env: NodeJS.ProcessEnv = process.env): StackConfig {
       qstashNextSigningKey: 'sig_local_next_signing_key',
       emailApiKey: 'local-email-key',
       jwtSecret: 'local-development-jwt-secret-at-least-32-bytes',
+      algoliaAppId: 'LOCALAPPID',
+      algoliaApiKey: 'local-algolia-admin-key',
     },
   };
 }

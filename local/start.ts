@@ -26,6 +26,7 @@ Beehive is running (state in ${cfg.stateDir}):
   Neon WS proxy    ws://${services.urls.neonProxy}
   Redis (REST)     ${services.urls.redis}${cfg.redisUrl ? `  → ${cfg.redisUrl}` : '  (in-memory)'}
   QStash           ${services.urls.qstash}
+  Algolia          ${services.urls.algolia}  (index "${services.workerEnv.ALGOLIA_INDEX}")
 Press Ctrl-C to stop.
 `);
 

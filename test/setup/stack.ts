@@ -19,6 +19,8 @@ export interface StackInfo {
   redisToken: string;
   qstash: string;
   qstashToken: string;
+  /** The Algolia stand-in, and what the Worker uses to reach it. */
+  algolia: { url: string; appId: string; apiKey: string; indexName: string };
   mode: 'embedded' | 'real';
   /** The control endpoint of test/setup/control.ts: outages and restarts. */
   control: string;
@@ -71,7 +73,8 @@ export default async function setup(project: TestProject) {
     return w;
   };
   let worker = await launch();
-  const control = await startControl(cfg.ports.worker + 8, {
+  // Above the stack's own ports (worker + 0…8).
+  const control = await startControl(cfg.ports.worker + 20, {
     setPostgresAvailable: (on) => services.setPostgresAvailable(on),
     restartWorker: async () => {
       await worker.stop();
@@ -85,6 +88,7 @@ export default async function setup(project: TestProject) {
     redisToken: cfg.secrets.redisToken,
     qstash: services.urls.qstash,
     qstashToken: cfg.secrets.qstashToken,
+    algolia: { url: services.urls.algolia, appId: cfg.secrets.algoliaAppId, apiKey: cfg.secrets.algoliaApiKey, indexName: services.workerEnv.ALGOLIA_INDEX! },
     mode,
     control: control.url,
     databaseUrl: services.urls.postgres,

@@ -1,0 +1,332 @@
+/**
+ * One index of the local Algolia stand-in: its records and settings, a
+ * MiniSearch inverted index over the searchable attributes, and search with
+ * the parts of Algolia's semantics an application notices:
+ *
+ * - every query word must match; the last one (and a lone CJK character) as a prefix;
+ * - `searchableAttributes` (order = priority; `unordered(…)` and `a,b` accepted);
+ * - filters (see algolia-filters.ts), applied before scoring;
+ * - ranking: best matching attribute, then exact over prefix matches, then
+ *   `customRanking` (`desc(createdAt)`), then text score;
+ * - `page` / `hitsPerPage` / `paginationLimitedTo`, `attributesToRetrieve`,
+ *   `unretrievableAttributes`;
+ * - `_highlightResult` with `highlightPreTag` / `highlightPostTag` (default
+ *   `<em>`), `matchLevel`, `matchedWords`. Like Algolia, the text is NOT
+ *   HTML-escaped: Algolia returns data as stored and leaves escaping to the
+ *   caller (its "Data sanitization" guide; InstantSearch escapes client-side).
+ *
+ * Not emulated: typo tolerance, synonyms, rules, distinct, geo, facet counts.
+ */
+import MiniSearch, { type Query } from 'minisearch';
+import { compileFilter, FilterError, getPath, parseFilterArray, parseFilters, type Filter } from './algolia-filters.ts';
+import { prefixEnd, tokenize, type Token } from './algolia-text.ts';
+
+export type AlgoliaRecord = { objectID: string } & Record<string, unknown>;
+export type Settings = Record<string, unknown>;
+
+/** An error Algolia would answer with this status and message. */
+export class AlgoliaError extends Error {
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.status = status;
+  }
+}
+
+interface Match { record: AlgoliaRecord; attribute: number; exact: number; score: number }
+interface HighlightResult { value: string; matchLevel: 'none' | 'partial' | 'full'; matchedWords: string[]; fullyHighlighted?: boolean }
+
+const MAX_HITS_PER_PAGE = 1000;
+/** The built-in partial-update operations the stand-in applies. */
+export const OPERATIONS = new Set(['Increment', 'Decrement', 'Add', 'AddUnique', 'Remove']);
+const strings = (v: unknown): string[] | undefined =>
+  Array.isArray(v) ? v.map(String) : typeof v === 'string' ? (v.trim().startsWith('[') ? JSON.parse(v) : v.split(',')) : undefined;
+/** The searchable text of a value: strings, numbers, and arrays of them. */
+const textOf = (v: unknown): string =>
+  typeof v === 'string' ? v : typeof v === 'number' ? String(v) : Array.isArray(v) ? v.map(textOf).join('\n') : '';
+
+export class AlgoliaIndex {
+  readonly records = new Map<string, AlgoliaRecord>();
+  settings: Settings = {};
+  createdAt = new Date().toISOString();
+  updatedAt = this.createdAt;
+  /** Built on first search after a change of searchable attributes; kept up to date record by record after that. */
+  #mini: MiniSearch<AlgoliaRecord> | null = null;
+  #priority = new Map<string, number>();
+  /** Top-level attributes seen, for the default `searchableAttributes` (all of them). */
+  #seen = new Set<string>();
+
+  readonly name: string;
+  constructor(name: string) {
+    this.name = name;
+  }
+
+  /** Adds or replaces a record. */
+  save(record: AlgoliaRecord): void {
+    const newAttribute = Object.keys(record).some((k) => k !== 'objectID' && !this.#seen.has(k));
+    for (const k of Object.keys(record)) if (k !== 'objectID') this.#seen.add(k);
+    if (newAttribute && !this.#searchableSetting()) this.#mini = null;
+    if (this.#mini) {
+      if (this.records.has(record.objectID)) this.#mini.discard(record.objectID);
+      this.#mini.add(record);
+    }
+    this.records.set(record.objectID, record);
+    this.#touch();
+  }
+
+  /**
+   * Updates some attributes of a record (creating it when `create`); values may
+   * be Algolia's built-in operations (`{_operation: 'Increment', value: 1}`).
+   * Returns whether there was something to update.
+   */
+  partialUpdate(objectID: string, attributes: Record<string, unknown>, create: boolean): boolean {
+    const current = this.records.get(objectID);
+    if (!current && !create) return false;
+    const next: AlgoliaRecord = { ...(current ?? {}), objectID };
+    for (const [key, value] of Object.entries(attributes)) {
+      if (key === 'objectID') continue;
+      const op = value !== null && typeof value === 'object' && '_operation' in value ? (value as { _operation: string; value?: unknown }) : undefined;
+      if (!op) { next[key] = value; continue; }
+      const old = next[key];
+      const list = Array.isArray(old) ? old : old === undefined ? [] : [old];
+      switch (op._operation) {
+        case 'Increment': next[key] = (typeof old === 'number' ? old : 0) + Number(op.value ?? 1); break;
+        case 'Decrement': next[key] = (typeof old === 'number' ? old : 0) - Number(op.value ?? 1); break;
+        case 'Add': next[key] = [...list, op.value]; break;
+        case 'AddUnique': next[key] = list.includes(op.value) ? list : [...list, op.value]; break;
+        case 'Remove': next[key] = list.filter((v) => v !== op.value); break;
+        default: throw new AlgoliaError(400, `Unsupported _operation "${op._operation}" (the local stand-in knows Increment, Decrement, Add, AddUnique, Remove)`);
+      }
+    }
+    this.save(next);
+    return true;
+  }
+
+  delete(objectID: string): boolean {
+    if (!this.records.delete(objectID)) return false;
+    this.#mini?.discard(objectID);
+    this.#touch();
+    return true;
+  }
+
+  clear(): void {
+    this.records.clear();
+    this.#mini = null;
+    this.#touch();
+  }
+
+  /** Merges settings (or replaces them all); `null` resets one to its default. */
+  setSettings(patch: Settings, replace = false): void {
+    if (replace) this.settings = {};
+    for (const [key, value] of Object.entries(patch)) {
+      if (value === null) delete this.settings[key];
+      else this.settings[key] = value;
+    }
+    this.#mini = null; // searchable attributes may have changed
+    this.#touch();
+  }
+
+  /** Records matching the filters of `params` (for `deleteByQuery`); the query is ignored. */
+  filtered(params: Settings): AlgoliaRecord[] {
+    const keep = this.#predicate(params);
+    return [...this.records.values()].filter(keep);
+  }
+
+  /** A record as a read returns it: `attributesToRetrieve` (default: all), minus `unretrievableAttributes`. */
+  retrieve(record: AlgoliaRecord, attributesToRetrieve: unknown): Record<string, unknown> {
+    const wanted = strings(attributesToRetrieve) ?? strings(this.settings.attributesToRetrieve) ?? ['*'];
+    const hidden = new Set(strings(this.settings.unretrievableAttributes) ?? []);
+    const out: Record<string, unknown> = {};
+    if (wanted.includes('*')) {
+      const excluded = new Set(wanted.filter((a) => a.startsWith('-')).map((a) => a.slice(1)));
+      for (const [k, v] of Object.entries(record)) if (!excluded.has(k)) out[k] = v;
+    } else {
+      for (const a of wanted) if (record[a] !== undefined) out[a] = record[a];
+    }
+    for (const k of hidden) delete out[k];
+    out.objectID = record.objectID;
+    return out;
+  }
+
+  search(params: Settings): Record<string, unknown> {
+    const started = performance.now();
+    this.#index(); // also settles the attribute priorities highlighting defaults to
+    const query = typeof params.query === 'string' ? params.query : '';
+    const page = int(params.page, 0, 'page', 0, Number.MAX_SAFE_INTEGER);
+    const hitsPerPage = int(params.hitsPerPage ?? this.settings.hitsPerPage, 20, 'hitsPerPage', 0, MAX_HITS_PER_PAGE);
+    const limit = int(this.settings.paginationLimitedTo, 1000, 'paginationLimitedTo', 0, 20_000);
+    const keep = this.#predicate(params);
+    const terms = tokenize(query, 'query');
+
+    const matches = terms.length === 0 ? this.#all(keep) : this.#match(terms, keep);
+    const custom = (strings(this.settings.customRanking) ?? []).map((c) => {
+      const m = /^(asc|desc)\((.+)\)$/.exec(c.trim());
+      if (!m) throw new AlgoliaError(400, `customRanking: invalid "${c}"`);
+      return { desc: m[1] === 'desc', attr: m[2]! };
+    });
+    matches.sort((a, b) => {
+      if (a.attribute !== b.attribute) return a.attribute - b.attribute;
+      if (a.exact !== b.exact) return b.exact - a.exact;
+      for (const { desc, attr } of custom) {
+        const c = compareValues(getPath(a.record, attr), getPath(b.record, attr), desc);
+        if (c) return c;
+      }
+      return b.score - a.score || (a.record.objectID < b.record.objectID ? -1 : 1);
+    });
+
+    const reachable = Math.min(matches.length, limit);
+    const nbPages = hitsPerPage === 0 ? 0 : Math.ceil(reachable / hitsPerPage);
+    const from = page * hitsPerPage;
+    const pageMatches = matches.slice(Math.min(from, reachable), Math.min(from + hitsPerPage, reachable));
+    const toHighlight = strings(params.attributesToHighlight) ?? strings(this.settings.attributesToHighlight) ?? [...this.#priority.keys()];
+    const pre = nonEmpty(params.highlightPreTag) ?? nonEmpty(this.settings.highlightPreTag) ?? '<em>';
+    const post = nonEmpty(params.highlightPostTag) ?? nonEmpty(this.settings.highlightPostTag) ?? '</em>';
+    const hits = pageMatches.map(({ record }) => {
+      const _highlightResult: Record<string, unknown> = {};
+      const attrs = toHighlight.includes('*') ? Object.keys(record).filter((k) => k !== 'objectID') : toHighlight;
+      for (const attr of attrs) {
+        const v = record[attr];
+        if (typeof v === 'string') _highlightResult[attr] = highlight(v, query, terms, pre, post);
+        else if (Array.isArray(v) && v.every((x) => typeof x === 'string')) _highlightResult[attr] = v.map((x) => highlight(x, query, terms, pre, post));
+      }
+      return { ...this.retrieve(record, params.attributesToRetrieve), _highlightResult };
+    });
+    return {
+      hits, nbHits: matches.length, page, nbPages, hitsPerPage, exhaustiveNbHits: true, exhaustive: { nbHits: true },
+      query, params: new URLSearchParams(Object.entries(params).map(([k, v]): [string, string] => [k, typeof v === 'string' ? v : JSON.stringify(v)])).toString(),
+      processingTimeMS: Math.round(performance.now() - started),
+    };
+  }
+
+  /** Every record passing the filters, in no particular order (the empty query). */
+  #all(keep: (r: AlgoliaRecord) => boolean): Match[] {
+    const out: Match[] = [];
+    for (const record of this.records.values()) if (keep(record)) out.push({ record, attribute: 0, exact: 0, score: 0 });
+    return out;
+  }
+
+  #match(terms: Token[], keep: (r: AlgoliaRecord) => boolean): Match[] {
+    const mini = this.#index();
+    // Filters run before scoring: a record that fails them contributes nothing (boost 0), and each is tested once.
+    const verdicts = new Map<string, boolean>();
+    const allowed = (id: string) => {
+      let ok = verdicts.get(id);
+      if (ok === undefined) verdicts.set(id, (ok = keep(this.records.get(id)!)));
+      return ok;
+    };
+    const query: Query = { combineWith: 'AND', queries: terms.map((t) => ({ queries: [t.term], prefix: t.prefix })) };
+    const prefixTerms = terms.filter((t) => t.prefix).map((t) => t.term);
+    return mini.search(query, { boostDocument: (id) => (allowed(id as string) ? 1 : 0) }).map((r) => {
+      let attribute = Number.MAX_SAFE_INTEGER;
+      for (const fields of Object.values(r.match)) for (const f of fields) attribute = Math.min(attribute, this.#priority.get(f) ?? attribute);
+      const exact = prefixTerms.filter((t) => r.match[t] !== undefined).length;
+      return { record: this.records.get(r.id as string)!, attribute, exact, score: r.score };
+    });
+  }
+
+  #index(): MiniSearch<AlgoliaRecord> {
+    if (this.#mini) return this.#mini;
+    this.#priority = new Map();
+    const setting = this.#searchableSetting();
+    (setting ?? [...this.#seen].map((a) => [a])).forEach((group, i) => group.forEach((a) => this.#priority.set(a, i)));
+    const mini = new MiniSearch<AlgoliaRecord>({
+      idField: 'objectID',
+      fields: [...this.#priority.keys()],
+      extractField: (doc, field) => (field === 'objectID' ? doc.objectID : textOf(getPath(doc, field))),
+      tokenize: (text) => tokenize(text, 'index').map((t) => t.term),
+      processTerm: (term) => term,
+      // Queries arrive as terms already (tokenize(…, 'query')).
+      searchOptions: { tokenize: (term) => [term], processTerm: (term) => term },
+    });
+    mini.addAll([...this.records.values()]);
+    return (this.#mini = mini);
+  }
+
+  /** `searchableAttributes` as priority groups (`"title,alt"` share one), or undefined for "all attributes". */
+  #searchableSetting(): string[][] | undefined {
+    const list = strings(this.settings.searchableAttributes);
+    if (!list?.length) return undefined;
+    return list.map((entry) => entry.split(',').map((a) => a.trim().replace(/^unordered\((.*)\)$/, '$1')));
+  }
+
+  #predicate(params: Settings): (record: AlgoliaRecord) => boolean {
+    const parts: Filter = [];
+    try {
+      if (typeof params.filters === 'string') parts.push(...parseFilters(params.filters));
+      if (params.facetFilters !== undefined) parts.push(...parseFilterArray(params.facetFilters, 'facet'));
+      if (params.numericFilters !== undefined) parts.push(...parseFilterArray(params.numericFilters, 'numeric'));
+      if (params.tagFilters !== undefined) parts.push(...parseFilterArray(params.tagFilters, 'tag'));
+    } catch (error) {
+      if (error instanceof FilterError || error instanceof SyntaxError) throw new AlgoliaError(400, error.message);
+      throw error;
+    }
+    return compileFilter(parts, {
+      attributesForFaceting: strings(this.settings.attributesForFaceting),
+      numericAttributesForFiltering: strings(this.settings.numericAttributesForFiltering),
+    });
+  }
+
+  #touch() {
+    this.updatedAt = new Date().toISOString();
+  }
+}
+
+function int(v: unknown, fallback: number, name: string, min: number, max: number): number {
+  if (v === undefined || v === null || v === '') return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new AlgoliaError(400, `${name} must be an integer between ${min} and ${max}`);
+  return n;
+}
+
+const nonEmpty = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+
+/** Custom-ranking order: numbers numerically, strings alphabetically, records without the attribute last. */
+function compareValues(a: unknown, b: unknown, desc: boolean): number {
+  if (a === undefined || a === null) return b === undefined || b === null ? 0 : 1;
+  if (b === undefined || b === null) return -1;
+  const c = typeof a === 'number' && typeof b === 'number' ? a - b : String(a).localeCompare(String(b));
+  return desc ? -c : c;
+}
+
+/** Algolia's `_highlightResult` for one string: matches wrapped in the tags, the text itself left as it is. */
+function highlight(value: string, query: string, terms: Token[], pre: string, post: string): HighlightResult {
+  const spans: Array<[number, number]> = [];
+  const matched = new Map<number, boolean>(); // query word → all of its terms found
+  if (terms.length > 0) {
+    const doc = tokenize(value, 'index');
+    for (const q of terms) {
+      let found = false;
+      for (const d of doc) {
+        if (d.term === q.term) spans.push([d.start, d.end]);
+        else if (q.prefix && d.term.startsWith(q.term)) spans.push([d.start, prefixEnd(value, d.start, d.end, q.term.length)]);
+        else continue;
+        found = true;
+      }
+      matched.set(q.word, (matched.get(q.word) ?? true) && found);
+    }
+  }
+  spans.sort((a, b) => a[0] - b[0]);
+  const merged: Array<[number, number]> = [];
+  for (const s of spans) {
+    const last = merged[merged.length - 1];
+    if (last && s[0] <= last[1]) last[1] = Math.max(last[1], s[1]);
+    else merged.push([s[0], s[1]]);
+  }
+  let out = '';
+  let at = 0;
+  for (const [s, e] of merged) {
+    out += value.slice(at, s) + pre + value.slice(s, e) + post;
+    at = e;
+  }
+  out += value.slice(at);
+  const words = [...matched.keys()];
+  const hitWords = words.filter((w) => matched.get(w));
+  const matchedWords = hitWords.map((w) => {
+    const parts = terms.filter((t) => t.word === w);
+    return query.slice(parts[0]!.start, parts[parts.length - 1]!.end).toLowerCase();
+  });
+  const matchLevel = hitWords.length === 0 ? 'none' : hitWords.length === words.length ? 'full' : 'partial';
+  const result: HighlightResult = { value: out, matchLevel, matchedWords };
+  if (matchLevel !== 'none') result.fullyHighlighted = merged.length === 1 && value.slice(0, merged[0]![0]).trim() === '' && value.slice(merged[0]![1]).trim() === '';
+  return result;
+}
