@@ -5,7 +5,10 @@
  *
  * - every query word must match; the last one (and a lone CJK character) as a prefix;
  * - `searchableAttributes` (order = priority; `unordered(…)` and `a,b` accepted);
- * - filters (see algolia-filters.ts), applied before scoring;
+ * - filters (see algolia-filters.ts), applied before scoring: a filter on
+ *   facet values (every search of a user's conversations) finds its candidates
+ *   in a facet index and, when they are few, matches just those (a cached
+ *   per-record term list) instead of walking the inverted index;
  * - ranking: best matching attribute, then exact over prefix matches, then
  *   `customRanking` (`desc(createdAt)`), then text score;
  * - `page` / `hitsPerPage` / `paginationLimitedTo`, `attributesToRetrieve`,
@@ -18,7 +21,7 @@
  * Not emulated: typo tolerance, synonyms, rules, distinct, geo, facet counts.
  */
 import MiniSearch, { type Query } from 'minisearch';
-import { compileFilter, FilterError, getPath, parseFilterArray, parseFilters, type Filter } from './algolia-filters.ts';
+import { compileFilter, facetValue, FilterError, getPath, parseFilterArray, parseFilters, unwrap, type CompiledFilter, type Filter } from './algolia-filters.ts';
 import { prefixEnd, tokenize, type Token } from './algolia-text.ts';
 
 export type AlgoliaRecord = { objectID: string } & Record<string, unknown>;
@@ -33,7 +36,7 @@ export class AlgoliaError extends Error {
   }
 }
 
-interface Match { record: AlgoliaRecord; attribute: number; exact: number; score: number }
+interface Match { record: AlgoliaRecord; attribute: number; exact: number; score: number; custom?: unknown[] }
 interface HighlightResult { value: string; matchLevel: 'none' | 'partial' | 'full'; matchedWords: string[]; fullyHighlighted?: boolean }
 
 const MAX_HITS_PER_PAGE = 1000;
@@ -50,15 +53,23 @@ export class AlgoliaIndex {
   settings: Settings = {};
   createdAt = new Date().toISOString();
   updatedAt = this.createdAt;
-  /** Built on first search after a change of searchable attributes; kept up to date record by record after that. */
+  /** Kept up to date record by record; rebuilt at once when the settings change (lazily when a new attribute
+   *  joins the default "all attributes searchable"). A search never waits for a build it could time out on. */
   #mini: MiniSearch<AlgoliaRecord> | null = null;
   #priority = new Map<string, number>();
+  /** Declared facet attribute → value → objectIDs; built with #mini. */
+  #facets = new Map<string, Map<string, Set<string>>>();
+  /** Each record's terms per searchable attribute (in #priority order): analysed once, for #mini and #scan alike. */
+  #terms = new Map<string, string[][]>();
+  /** The terms of the record #mini is adding: its tokenizer hands them out instead of analysing the text again. */
+  #adding: string[][] | undefined;
   /** Top-level attributes seen, for the default `searchableAttributes` (all of them). */
   #seen = new Set<string>();
 
   readonly name: string;
   constructor(name: string) {
     this.name = name;
+    this.#index();
   }
 
   /** Adds or replaces a record. */
@@ -67,8 +78,9 @@ export class AlgoliaIndex {
     for (const k of Object.keys(record)) if (k !== 'objectID') this.#seen.add(k);
     if (newAttribute && !this.#searchableSetting()) this.#mini = null;
     if (this.#mini) {
-      if (this.records.has(record.objectID)) this.#mini.discard(record.objectID);
-      this.#mini.add(record);
+      const old = this.records.get(record.objectID);
+      if (old) this.#unindex(old);
+      this.#add(record);
     }
     this.records.set(record.objectID, record);
     this.#touch();
@@ -103,15 +115,20 @@ export class AlgoliaIndex {
   }
 
   delete(objectID: string): boolean {
-    if (!this.records.delete(objectID)) return false;
-    this.#mini?.discard(objectID);
+    const old = this.records.get(objectID);
+    if (!old) return false;
+    if (this.#mini) this.#unindex(old);
+    this.records.delete(objectID);
+    this.#terms.delete(objectID);
     this.#touch();
     return true;
   }
 
   clear(): void {
     this.records.clear();
+    this.#terms.clear();
     this.#mini = null;
+    this.#index();
     this.#touch();
   }
 
@@ -122,14 +139,15 @@ export class AlgoliaIndex {
       if (value === null) delete this.settings[key];
       else this.settings[key] = value;
     }
-    this.#mini = null; // searchable attributes may have changed
+    this.#mini = null; // searchable attributes or facets may have changed
+    this.#index();
     this.#touch();
   }
 
   /** Records matching the filters of `params` (for `deleteByQuery`); the query is ignored. */
   filtered(params: Settings): AlgoliaRecord[] {
-    const keep = this.#predicate(params);
-    return [...this.records.values()].filter(keep);
+    const { test } = this.#predicate(params);
+    return [...this.records.values()].filter(test);
   }
 
   /** A record as a read returns it: `attributesToRetrieve` (default: all), minus `unretrievableAttributes`. */
@@ -155,20 +173,21 @@ export class AlgoliaIndex {
     const page = int(params.page, 0, 'page', 0, Number.MAX_SAFE_INTEGER);
     const hitsPerPage = int(params.hitsPerPage ?? this.settings.hitsPerPage, 20, 'hitsPerPage', 0, MAX_HITS_PER_PAGE);
     const limit = int(this.settings.paginationLimitedTo, 1000, 'paginationLimitedTo', 0, 20_000);
-    const keep = this.#predicate(params);
+    const filter = this.#predicate(params);
     const terms = tokenize(query, 'query');
 
-    const matches = terms.length === 0 ? this.#all(keep) : this.#match(terms, keep);
+    const matches = terms.length === 0 ? this.#all(filter) : this.#match(terms, filter);
     const custom = (strings(this.settings.customRanking) ?? []).map((c) => {
       const m = /^(asc|desc)\((.+)\)$/.exec(c.trim());
       if (!m) throw new AlgoliaError(400, `customRanking: invalid "${c}"`);
       return { desc: m[1] === 'desc', attr: m[2]! };
     });
+    for (const m of matches) m.custom = custom.map(({ attr }) => getPath(m.record, attr));
     matches.sort((a, b) => {
       if (a.attribute !== b.attribute) return a.attribute - b.attribute;
       if (a.exact !== b.exact) return b.exact - a.exact;
-      for (const { desc, attr } of custom) {
-        const c = compareValues(getPath(a.record, attr), getPath(b.record, attr), desc);
+      for (let i = 0; i < custom.length; i++) {
+        const c = compareValues(a.custom![i], b.custom![i], custom[i]!.desc);
         if (c) return c;
       }
       return b.score - a.score || (a.record.objectID < b.record.objectID ? -1 : 1);
@@ -199,13 +218,19 @@ export class AlgoliaIndex {
   }
 
   /** Every record passing the filters, in no particular order (the empty query). */
-  #all(keep: (r: AlgoliaRecord) => boolean): Match[] {
+  #all(filter: CompiledFilter): Match[] {
     const out: Match[] = [];
-    for (const record of this.records.values()) if (keep(record)) out.push({ record, attribute: 0, exact: 0, score: 0 });
+    const ids = this.#candidates(filter, Number.MAX_SAFE_INTEGER);
+    const records = ids ? [...ids].map((id) => this.records.get(id)!) : this.records.values();
+    for (const record of records) if (filter.test(record)) out.push({ record, attribute: 0, exact: 0, score: 0 });
     return out;
   }
 
-  #match(terms: Token[], keep: (r: AlgoliaRecord) => boolean): Match[] {
+  #match(terms: Token[], filter: CompiledFilter): Match[] {
+    // Few candidates: match them one by one. Many: the inverted index, filtering before scoring.
+    const candidates = this.#candidates(filter, this.records.size / 4);
+    if (candidates) return this.#scan(candidates, terms, filter.test);
+    const keep = filter.test;
     const mini = this.#index();
     // Filters run before scoring: a record that fails them contributes nothing (boost 0), and each is tested once.
     const verdicts = new Map<string, boolean>();
@@ -224,22 +249,95 @@ export class AlgoliaIndex {
     });
   }
 
+  /** The records a filter's facet clauses allow (the smallest clause's), unless it has none or they are over `limit`. */
+  #candidates(filter: CompiledFilter, limit: number): Set<string> | undefined {
+    let best: { size: number; clause: CompiledFilter['lookups'][number] } | undefined;
+    for (const clause of filter.lookups) {
+      let size = 0; // an upper bound: a record with several values of the attribute counts several times
+      for (const [attr, values] of clause) for (const v of values) size += this.#facets.get(attr)?.get(v)?.size ?? 0;
+      if (size <= limit && (!best || size < best.size)) best = { size, clause };
+    }
+    if (!best) return undefined;
+    const ids = new Set<string>();
+    for (const [attr, values] of best.clause) for (const v of values) for (const id of this.#facets.get(attr)?.get(v) ?? []) ids.add(id);
+    return ids;
+  }
+
+  /** Matches query terms against a few records' own term lists (the same analysis as the inverted index). */
+  #scan(ids: Set<string>, terms: Token[], keep: (r: AlgoliaRecord) => boolean): Match[] {
+    const fields = [...this.#priority.keys()];
+    const out: Match[] = [];
+    for (const id of ids) {
+      const record = this.records.get(id);
+      if (!record || !keep(record)) continue;
+      const lists = this.#terms.get(id) ?? [];
+      let attribute = Number.MAX_SAFE_INTEGER, exact = 0, score = 0;
+      const all = terms.every((q) => {
+        let found = false, foundExact = false;
+        lists.forEach((list, i) => {
+          for (const t of list) {
+            if (t !== q.term && !(q.prefix && t.startsWith(q.term))) continue;
+            found = true;
+            foundExact ||= t === q.term;
+            score++;
+            attribute = Math.min(attribute, this.#priority.get(fields[i]!)!);
+          }
+        });
+        if (q.prefix && foundExact) exact++;
+        return found;
+      });
+      if (all) out.push({ record, attribute, exact, score });
+    }
+    return out;
+  }
+
+  #add(record: AlgoliaRecord) {
+    const lists = [...this.#priority.keys()].map((f) => tokenize(textOf(getPath(record, f)), 'index').map((t) => t.term));
+    this.#terms.set(record.objectID, lists);
+    this.#adding = lists;
+    this.#mini!.add(record);
+    this.#adding = undefined;
+    this.#facet(record, (ids) => ids.add(record.objectID));
+  }
+
+  #unindex(record: AlgoliaRecord) {
+    this.#mini!.discard(record.objectID);
+    this.#facet(record, (ids) => ids.delete(record.objectID));
+  }
+
+  /** Calls `update` with the objectID set of each declared facet value of the record. */
+  #facet(record: AlgoliaRecord, update: (ids: Set<string>) => void) {
+    for (const [attr, byValue] of this.#facets) {
+      const v = getPath(record, attr);
+      for (const x of v === undefined || v === null ? [] : Array.isArray(v) ? v : [v]) {
+        const key = facetValue(attr, x);
+        let ids = byValue.get(key);
+        if (!ids) byValue.set(key, (ids = new Set()));
+        update(ids);
+      }
+    }
+  }
+
   #index(): MiniSearch<AlgoliaRecord> {
     if (this.#mini) return this.#mini;
     this.#priority = new Map();
     const setting = this.#searchableSetting();
     (setting ?? [...this.#seen].map((a) => [a])).forEach((group, i) => group.forEach((a) => this.#priority.set(a, i)));
+    const fieldIndex = new Map([...this.#priority.keys()].map((f, i) => [f, i]));
     const mini = new MiniSearch<AlgoliaRecord>({
       idField: 'objectID',
       fields: [...this.#priority.keys()],
       extractField: (doc, field) => (field === 'objectID' ? doc.objectID : textOf(getPath(doc, field))),
-      tokenize: (text) => tokenize(text, 'index').map((t) => t.term),
+      tokenize: (_text, field) => this.#adding?.[fieldIndex.get(field!)!] ?? [],
       processTerm: (term) => term,
       // Queries arrive as terms already (tokenize(…, 'query')).
       searchOptions: { tokenize: (term) => [term], processTerm: (term) => term },
     });
-    mini.addAll([...this.records.values()]);
-    return (this.#mini = mini);
+    this.#mini = mini;
+    this.#terms = new Map();
+    this.#facets = new Map(['_tags', ...(strings(this.settings.attributesForFaceting) ?? []).map(unwrap)].map((a) => [a, new Map()]));
+    for (const record of this.records.values()) this.#add(record);
+    return mini;
   }
 
   /** `searchableAttributes` as priority groups (`"title,alt"` share one), or undefined for "all attributes". */
@@ -249,7 +347,7 @@ export class AlgoliaIndex {
     return list.map((entry) => entry.split(',').map((a) => a.trim().replace(/^unordered\((.*)\)$/, '$1')));
   }
 
-  #predicate(params: Settings): (record: AlgoliaRecord) => boolean {
+  #predicate(params: Settings): CompiledFilter {
     const parts: Filter = [];
     try {
       if (typeof params.filters === 'string') parts.push(...parseFilters(params.filters));

@@ -150,7 +150,11 @@ export function parseFilterArray(input: unknown, kind: 'facet' | 'numeric' | 'ta
 /** What of an index's settings decides which filters apply. */
 export interface FilterSettings { attributesForFaceting?: string[]; numericAttributesForFiltering?: string[] }
 
-const unwrap = (attr: string) => attr.replace(/^(?:\w+\()+([^()]*)\)+$/, '$1');
+/** A facet value as filters compare it: tags case-sensitively, other facets case-insensitively. */
+export const facetValue = (attr: string, v: unknown): string => (attr === '_tags' ? String(v) : String(v).toLowerCase());
+
+/** `filterOnly(x)`, `searchable(x)`, `equalOnly(x)` → `x`. */
+export const unwrap = (attr: string): string => attr.replace(/^(?:\w+\()+([^()]*)\)+$/, '$1');
 
 /** Reads `a.b.c` from a record. */
 export function getPath(record: Record<string, unknown>, path: string): unknown {
@@ -159,30 +163,51 @@ export function getPath(record: Record<string, unknown>, path: string): unknown 
   return v;
 }
 
+export interface CompiledFilter {
+  test(record: Record<string, unknown>): boolean;
+  /**
+   * The clauses that are only facet values (`conversationId:a OR conversationId:b`), as attribute → values
+   * (lower-cased but for `_tags`): a record that passes has one of the values of each. An index with
+   * these values indexed finds its candidates without looking at the other records.
+   */
+  lookups: Array<Array<[attr: string, values: Set<string>]>>;
+}
+
 /** Compiles a filter against an index's settings into a record predicate. */
-export function compileFilter(filter: Filter, settings: FilterSettings): (record: Record<string, unknown>) => boolean {
-  if (filter.length === 0) return () => true;
+export function compileFilter(filter: Filter, settings: FilterSettings): CompiledFilter {
+  if (filter.length === 0) return { test: () => true, lookups: [] };
   const facets = new Set((settings.attributesForFaceting ?? []).map(unwrap));
   facets.add('_tags');
   const numericList = settings.numericAttributesForFiltering ?? [];
   const equalOnly = new Set(numericList.filter((a) => a.startsWith('equalOnly(')).map(unwrap));
   const numeric = new Set(numericList.map(unwrap));
+  const numOk = (attr: string, op: string) => numericList.length === 0 || (numeric.has(attr) && (!equalOnly.has(attr) || op === '=' || op === '!='));
   const values = (record: Record<string, unknown>, attr: string): unknown[] => {
-    const v = getPath(record, attr);
+    const v = attr.includes('.') ? getPath(record, attr) : record[attr];
     return v === undefined || v === null ? [] : Array.isArray(v) ? v : [v];
   };
-  const numOk = (attr: string, op: string) => numericList.length === 0 || (numeric.has(attr) && (!equalOnly.has(attr) || op === '=' || op === '!='));
   const test = (l: Literal, record: Record<string, unknown>): boolean => {
-    if (l.kind === 'facet') {
-      if (!facets.has(l.attr)) return false; // Algolia filters only on declared facets
-      const want = l.attr === '_tags' ? l.value : l.value.toLowerCase(); // tags match case-sensitively
-      return values(record, l.attr).some((v) => (l.attr === '_tags' ? String(v) : String(v).toLowerCase()) === want);
-    }
+    if (l.kind === 'facet') return facets.has(l.attr) && values(record, l.attr).some((v) => facetValue(l.attr, v) === facetValue(l.attr, l.value));
     if (!numOk(l.attr, l.kind === 'range' ? '>=' : l.op)) return false;
     const nums = values(record, l.attr).filter((v): v is number => typeof v === 'number');
     if (l.kind === 'range') return nums.some((n) => n >= l.lo && n <= l.hi);
     const x = l.value;
     return nums.some((n) => (l.op === '<' ? n < x : l.op === '<=' ? n <= x : l.op === '>' ? n > x : l.op === '>=' ? n >= x : l.op === '=' ? n === x : n !== x));
   };
-  return (record) => filter.every((ors) => ors.some((l) => test(l, record) !== l.neg));
+  // An OR of facet values of one attribute (`conversationId:a OR conversationId:b …`) becomes one set lookup:
+  // searches filter by every conversation of a user, often hundreds.
+  const lookups: CompiledFilter['lookups'] = [];
+  const clauses = filter.map((ors) => {
+    const sets = new Map<string, Set<string>>();
+    const rest: Literal[] = [];
+    for (const l of ors) {
+      if (l.kind !== 'facet' || l.neg) rest.push(l);
+      else if (facets.has(l.attr)) (sets.get(l.attr) ?? sets.set(l.attr, new Set()).get(l.attr)!).add(facetValue(l.attr, l.value));
+    }
+    const bySet = [...sets];
+    if (rest.length === 0) lookups.push(bySet);
+    return (record: Record<string, unknown>) =>
+      bySet.some(([attr, set]) => values(record, attr).some((v) => set.has(facetValue(attr, v)))) || rest.some((l) => test(l, record) !== l.neg);
+  });
+  return { test: (record) => clauses.every((clause) => clause(record)), lookups };
 }

@@ -235,6 +235,20 @@ describe('local Algolia stand-in', () => {
     });
   });
 
+  it('matching a few facet candidates one by one finds what the inverted index finds, in the same order', async () => {
+    // c1 holds few of the records, so a search of c1 alone takes the candidate path; with "noise" added it cannot.
+    const texts = ['我们明天去北京开会', '東京タワーに行く', 'Un café crème', 'hello world 🍕', 'planning the plan', 'plan B', 'Tシャツ hello世界', '<b>bold</b> move'];
+    const mine = texts.map((t) => record('c1', t));
+    const noise = Array.from({ length: 60 }, (_, i) => record('noise', `${texts[i % texts.length]} noise ${i}`));
+    await save(...mine, ...noise);
+    for (const query of ['北京', 'タワー', '京', 'cafe', 'creme', '🍕', 'plan', 'pla', 'hello 世界', 'bold', 'b move', 'nothing']) {
+      const few = (await find(query, { conversationIds: ['c1'] })).hits;
+      const many = (await find(query, { conversationIds: ['c1', 'noise'] })).hits.filter((h) => h.conversationId === 'c1');
+      expect(few, query).toEqual(many);
+      if (query !== 'nothing' && query !== 'b move') expect(few.length, query).toBeGreaterThan(0);
+    }
+  });
+
   describe('ranking and pagination', () => {
     it('exact matches before prefix matches, then customRanking desc(createdAt)', async () => {
       const older = record('c1', 'plan');
@@ -309,7 +323,7 @@ describe('local Algolia stand-in', () => {
       ] });
       expect(Object.keys(res.taskID).sort()).toEqual([index, other].sort());
       const { results } = await client.search({ requests: [{ indexName: index, query: 'multi' }, { indexName: other, query: 'multi' }] });
-      expect(results.map((r) => 'hits' in r && r.hits.map((h) => h.objectID))).toEqual([['m1'], ['m2']]);
+      expect(results.map((r) => 'hits' in r && r.hits.map((h: { objectID: string }) => h.objectID))).toEqual([['m1'], ['m2']]);
       await client.deleteIndex({ indexName: other });
       expect((await client.listIndices()).items.map((i) => i.name)).not.toContain(other);
       await expect(client.searchSingleIndex({ indexName: other, searchParams: { query: 'multi' } })).rejects.toMatchObject({ status: 404 });
@@ -317,8 +331,8 @@ describe('local Algolia stand-in', () => {
 
     it('replaceAllObjects (copy settings to a temporary index, fill it, move it over) keeps settings and swaps records', async () => {
       await save(record('c1', 'before rebuild'));
-      await client.replaceAllObjects({ indexName: index, objects: [record('c1', 'after rebuild')], batchSize: 10 });
-      expect((await find('rebuild')).hits.map((h) => h.highlight)).toEqual(['after <em>rebuild</em>']);
+      await client.replaceAllObjects({ indexName: index, objects: [{ ...record('c1', 'after rebuild') }], batchSize: 10 });
+      expect((await find('rebuild')).hits.map((h: { highlight: string }) => h.highlight)).toEqual(['after <em>rebuild</em>']);
       expect((await client.getSettings({ indexName: index })).customRanking).toEqual(['desc(createdAt)']);
       expect((await client.listIndices()).items.map((i) => i.name).filter((name) => name.startsWith(`${index}_tmp`))).toEqual([]);
     });
@@ -339,7 +353,7 @@ describe('local Algolia stand-in', () => {
 
   it('persists indices, settings and records across a restart; tasks are published once on disk', async () => {
     const r = record('c1', '持久化 survives restarts');
-    const [{ taskID }] = await client.saveObjects({ indexName: index, objects: [r as unknown as Record<string, unknown>] });
+    const { taskID } = (await client.saveObjects({ indexName: index, objects: [{ ...r }] }))[0]!;
     expect((await client.waitForTask({ indexName: index, taskID })).status).toBe('published');
     await emulator.close();
     await start(Number(new URL(emulator.url).port));
