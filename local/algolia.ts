@@ -259,9 +259,11 @@ export async function startAlgoliaEmulator(opts: AlgoliaEmulatorOptions): Promis
       if (!isObject(body)) fail(400, 'The body must be a JSON object');
       reply = await route(req.method ?? 'GET', url, body as Body);
     } catch (error) {
-      if (!(error instanceof AlgoliaError)) log({ event: 'algolia.error', method: req.method, path: url.pathname, error: String(error) });
-      const status = error instanceof AlgoliaError ? error.status : 500;
-      reply = { status, json: { message: error instanceof AlgoliaError ? error.message : 'Internal error', status } };
+      // A SyntaxError is a parameter that should have been JSON (`attributesToRetrieve=[…` in a params string).
+      const known = error instanceof AlgoliaError ? error : error instanceof SyntaxError ? new AlgoliaError(400, error.message) : undefined;
+      if (!known) log({ event: 'algolia.error', method: req.method, path: url.pathname, error: String(error) });
+      const status = known?.status ?? 500;
+      reply = { status, json: { message: known?.message ?? 'Internal error', status } };
     }
     log({ event: 'algolia.request', method: req.method, path: url.pathname, status: reply.status, ms: Math.round(performance.now() - started) });
     const text = JSON.stringify(reply.json, (_, v) => (typeof v === 'string' ? v.replace(CONTROL_CHARS, '') : v));

@@ -75,6 +75,19 @@ describe('local Algolia stand-in', () => {
       expect(items.map((i) => i.name)).toContain(index);
     });
 
+    it('answers bad requests in Algolia\'s error shape', async () => {
+      const headers = { 'x-algolia-application-id': appId, 'x-algolia-api-key': apiKey, 'content-type': 'text/plain' };
+      const post = (p: string, body: string) => fetch(`${emulator.url}${p}`, { method: 'POST', headers, body });
+      let res = await post(`/1/indexes/${index}/query`, '{not json');
+      expect([res.status, await res.json()]).toEqual([400, { message: 'Invalid JSON', status: 400 }]);
+      res = await post(`/1/indexes/${index}/query`, JSON.stringify({ params: 'attributesToHighlight=%5Bbroken' }));
+      expect(res.status).toBe(400);
+      res = await post(`/1/indexes/${index}/batch`, JSON.stringify({ requests: [{ action: 'explode', body: {} }] }));
+      expect([res.status, (await res.json()).status]).toEqual([400, 400]);
+      res = await fetch(`${emulator.url}/1/nothing-here`, { headers });
+      expect(res.status).toBe(404);
+    });
+
     it('a wrong key changes nothing', async () => {
       await save(record('c1', 'untouchable'));
       await expect(clientFor(emulator.url, appId, 'wrong-key').clearObjects({ indexName: index })).rejects.toMatchObject({ status: 403 });
