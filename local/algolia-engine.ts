@@ -61,6 +61,7 @@ export class AlgoliaIndex {
   #facets = new Map<string, Map<string, Set<string>>>();
   /** Each record's terms per searchable attribute (in #priority order): analysed once, for #mini and #scan alike. */
   #terms = new Map<string, string[][]>();
+  #vocabulary = new Map<string, string>();
   /** The terms of the record #mini is adding: its tokenizer hands them out instead of analysing the text again. */
   #adding: string[][] | undefined;
   /** Top-level attributes seen, for the default `searchableAttributes` (all of them). */
@@ -265,39 +266,50 @@ export class AlgoliaIndex {
 
   /** Matches query terms against a few records' own term lists (the same analysis as the inverted index). */
   #scan(ids: Set<string>, terms: Token[], keep: (r: AlgoliaRecord) => boolean): Match[] {
-    const fields = [...this.#priority.keys()];
+    const priorities = [...this.#priority.values()];
     const out: Match[] = [];
-    for (const id of ids) {
+    // Plain loops: this runs for every candidate of every search.
+    records: for (const id of ids) {
       const record = this.records.get(id);
       if (!record || !keep(record)) continue;
       const lists = this.#terms.get(id) ?? [];
       let attribute = Number.MAX_SAFE_INTEGER, exact = 0, score = 0;
-      const all = terms.every((q) => {
+      for (const q of terms) {
         let found = false, foundExact = false;
-        lists.forEach((list, i) => {
-          for (const t of list) {
-            if (t !== q.term && !(q.prefix && t.startsWith(q.term))) continue;
+        for (let i = 0; i < lists.length; i++) {
+          const list = lists[i]!;
+          for (let j = 0; j < list.length; j++) {
+            const t = list[j]!;
+            if (t === q.term) foundExact = true;
+            else if (!q.prefix || !t.startsWith(q.term)) continue;
             found = true;
-            foundExact ||= t === q.term;
             score++;
-            attribute = Math.min(attribute, this.#priority.get(fields[i]!)!);
+            if (priorities[i]! < attribute) attribute = priorities[i]!;
           }
-        });
+        }
+        if (!found) continue records;
         if (q.prefix && foundExact) exact++;
-        return found;
-      });
-      if (all) out.push({ record, attribute, exact, score });
+      }
+      out.push({ record, attribute, exact, score });
     }
     return out;
   }
 
   #add(record: AlgoliaRecord) {
-    const lists = [...this.#priority.keys()].map((f) => tokenize(textOf(getPath(record, f)), 'index').map((t) => t.term));
+    const lists = [...this.#priority.keys()].map((f) => tokenize(textOf(getPath(record, f)), 'index').map((t) => this.#intern(t.term)));
     this.#terms.set(record.objectID, lists);
     this.#adding = lists;
     this.#mini!.add(record);
     this.#adding = undefined;
     this.#facet(record, (ids) => ids.add(record.objectID));
+  }
+
+  /** One string per distinct term: records share them (memory), and they are flat (bigrams are concatenations). */
+  #intern(term: string): string {
+    const known = this.#vocabulary.get(term);
+    if (known !== undefined) return known;
+    this.#vocabulary.set(term, term);
+    return term;
   }
 
   #unindex(record: AlgoliaRecord) {

@@ -83,7 +83,7 @@ describe('local Algolia stand-in', () => {
       res = await post(`/1/indexes/${index}/query`, JSON.stringify({ params: 'attributesToHighlight=%5Bbroken' }));
       expect(res.status).toBe(400);
       res = await post(`/1/indexes/${index}/batch`, JSON.stringify({ requests: [{ action: 'explode', body: {} }] }));
-      expect([res.status, (await res.json()).status]).toEqual([400, 400]);
+      expect([res.status, ((await res.json()) as { status: number }).status]).toEqual([400, 400]);
       res = await fetch(`${emulator.url}/1/nothing-here`, { headers });
       expect(res.status).toBe(404);
     });
