@@ -39,7 +39,10 @@ export class AlgoliaError extends Error {
 interface Match { record: AlgoliaRecord; attribute: number; exact: number; score: number; custom?: unknown[] }
 interface HighlightResult { value: string; matchLevel: 'none' | 'partial' | 'full'; matchedWords: string[]; fullyHighlighted?: boolean }
 
+// Algolia's service limits ("Algolia service limits" guide).
 const MAX_HITS_PER_PAGE = 1000;
+const MAX_QUERY_BYTES = 512;
+const MAX_FILTERS = 1000;
 /** The built-in partial-update operations the stand-in applies. */
 export const OPERATIONS = new Set(['Increment', 'Decrement', 'Add', 'AddUnique', 'Remove']);
 const strings = (v: unknown): string[] | undefined =>
@@ -171,6 +174,7 @@ export class AlgoliaIndex {
     const started = performance.now();
     this.#index(); // also settles the attribute priorities highlighting defaults to
     const query = typeof params.query === 'string' ? params.query : '';
+    if (Buffer.byteLength(query) > MAX_QUERY_BYTES) throw new AlgoliaError(400, `query is ${Buffer.byteLength(query)} bytes; at most ${MAX_QUERY_BYTES}`);
     const page = int(params.page, 0, 'page', 0, Number.MAX_SAFE_INTEGER);
     const hitsPerPage = int(params.hitsPerPage ?? this.settings.hitsPerPage, 20, 'hitsPerPage', 0, MAX_HITS_PER_PAGE);
     const limit = int(this.settings.paginationLimitedTo, 1000, 'paginationLimitedTo', 0, 20_000);
@@ -370,6 +374,8 @@ export class AlgoliaIndex {
       if (error instanceof FilterError || error instanceof SyntaxError) throw new AlgoliaError(400, error.message);
       throw error;
     }
+    const count = parts.flat().length;
+    if (count > MAX_FILTERS) throw new AlgoliaError(400, `${count} filters; at most ${MAX_FILTERS} per query`);
     return compileFilter(parts, {
       attributesForFaceting: strings(this.settings.attributesForFaceting),
       numericAttributesForFiltering: strings(this.settings.numericAttributesForFiltering),

@@ -36,6 +36,8 @@ export interface AlgoliaEmulatorOptions {
   port: number; host?: string; appId: string; apiKey: string;
   /** JSON file for persistence. */
   stateFile: string;
+  /** Largest record accepted, as minified JSON: Algolia's plans allow 10 KB (Build) to 100 KB. Default 10,000. */
+  maxRecordBytes?: number;
   log?: (event: Record<string, unknown>) => void;
 }
 
@@ -90,8 +92,9 @@ export async function startAlgoliaEmulator(opts: AlgoliaEmulatorOptions): Promis
     return index;
   };
 
+  const maxRecordBytes = opts.maxRecordBytes ?? 10_000;
   /** Checks a batch entry before anything of the batch is applied. */
-  function checkAction(r: unknown): { action: string; body: Body; indexName?: string } {
+  function checkAction(r: unknown, position = 0): { action: string; body: Body; indexName?: string } {
     if (!isObject(r) || typeof r.action !== 'string' || !WRITE_ACTIONS.has(r.action)) return fail(400, `Invalid batch action: ${JSON.stringify(isObject(r) ? r.action : r)}`);
     const body = r.body ?? {};
     if (!isObject(body)) return fail(400, 'The body of a batch request must be an object');
@@ -100,6 +103,8 @@ export async function startAlgoliaEmulator(opts: AlgoliaEmulatorOptions): Promis
     for (const v of Object.values(body)) {
       if (isObject(v) && '_operation' in v && !OPERATIONS.has(String(v._operation))) fail(400, `Unsupported _operation "${String(v._operation)}"`);
     }
+    const size = Buffer.byteLength(JSON.stringify(body));
+    if (size > maxRecordBytes) fail(400, `Record at the position ${position} objectID=${String(body.objectID)} is too big size=${size}/${maxRecordBytes} bytes`);
     return { action: r.action, body, indexName: typeof r.indexName === 'string' ? r.indexName : undefined };
   }
   function apply(indexName: string, { action, body }: { action: string; body: Body }): string | undefined {
@@ -169,8 +174,7 @@ export async function startAlgoliaEmulator(opts: AlgoliaEmulatorOptions): Promis
 
     if (sub === undefined) {
       if (method === 'POST') {
-        if (body.objectID !== undefined && typeof body.objectID !== 'string') return fail(400, 'objectID must be a string');
-        const objectID = apply(name, { action: 'addObject', body });
+        const objectID = apply(name, checkAction({ action: 'addObject', body }));
         return { status: 201, json: { createdAt: now(), taskID: task(), objectID } };
       }
       if (method === 'DELETE') {

@@ -100,7 +100,7 @@ describe('local Algolia stand-in', () => {
       const hit = record('c1', '我们明天去北京开会');
       await save(hit, record('c1', '我们今天在上海开会'));
       const res = await find('北京');
-      expect(res.hits).toEqual([{ conversationId: 'c1', seq: hit.seq, highlight: '我们明天去<em>北京</em>开会' }]);
+      expect(res.hits).toEqual([{ conversationId: 'c1', seq: hit.seq, createdAt: hit.createdAt, highlight: '我们明天去<em>北京</em>开会' }]);
       expect(await seqs('开会')).toHaveLength(2);
       expect(await seqs('北京开会')).toEqual([hit.seq]);
       expect(await seqs('南京')).toEqual([]);
@@ -109,7 +109,7 @@ describe('local Algolia stand-in', () => {
     it('finds Japanese words that ICU keeps inside a longer word (タワー → 東京タワー)', async () => {
       const hit = record('c1', '東京タワーに行きました');
       await save(hit, record('c1', '京都のお寺'));
-      expect((await find('タワー')).hits).toEqual([{ conversationId: 'c1', seq: hit.seq, highlight: '東京<em>タワー</em>に行きました' }]);
+      expect((await find('タワー')).hits).toEqual([{ conversationId: 'c1', seq: hit.seq, createdAt: hit.createdAt, highlight: '東京<em>タワー</em>に行きました' }]);
       expect(await seqs('東京')).toEqual([hit.seq]);
       expect(await seqs('ﾀﾜｰ')).toEqual([hit.seq]); // half-width katakana folds to full-width
       // One character is a prefix query: it finds the character anywhere in a run.
@@ -280,6 +280,42 @@ describe('local Algolia stand-in', () => {
       const order = pages.flatMap((p) => p.hits.map((h) => h.seq));
       expect(order).toEqual(all.map((r) => r.seq).reverse());
       await expect(find('page', { hitsPerPage: 1001 })).rejects.toMatchObject({ status: 400 });
+    });
+  });
+
+  describe("Algolia's limits", () => {
+    it('more conversations than one query may filter on: several queries, merged newest first, paged', async () => {
+      const ids = Array.from({ length: 2500 }, (_, i) => `k${i}`);
+      const rs = ['k3', 'k1200', 'k2400', 'k3', 'k1990', 'k7'].map((c) => record(c, 'needle in a haystack'));
+      await save(...rs, record('elsewhere', 'needle'));
+      const newestFirst = rs.map((r) => r.seq).reverse();
+      const all = await find('needle', { conversationIds: ids });
+      expect(all.hits.map((h) => h.seq)).toEqual(newestFirst);
+      const pages = [0, 1, 2].map((page) => find('needle', { conversationIds: ids, page, hitsPerPage: 4 }));
+      expect((await Promise.all(pages)).map((p) => [p.nbPages, p.hits.map((h) => h.seq)])).toEqual([[2, newestFirst.slice(0, 4)], [2, newestFirst.slice(4)], [2, []]]);
+      // One query with them all is refused, as Algolia refuses more than 1,000 filters.
+      const filters = ids.map((id) => `conversationId:${id}`).join(' OR ');
+      await expect(client.searchSingleIndex({ indexName: index, searchParams: { query: 'needle', filters: `(${filters})` } })).rejects.toMatchObject({ status: 400 });
+    });
+
+    it('queries over 512 bytes: refused by the stand-in, cut by the adapter', async () => {
+      const hit = record('c1', '北京'.repeat(100));
+      await save(hit);
+      const long = '北京'.repeat(100); // 200 characters, 600 bytes
+      await expect(client.searchSingleIndex({ indexName: index, searchParams: { query: long } })).rejects.toMatchObject({ status: 400 });
+      expect(await seqs(long)).toEqual([hit.seq]);
+    });
+
+    it('records over 10 KB: refused by the stand-in, their text cut by the adapter', async () => {
+      const text = `开头 ${'长'.repeat(3990)} 结尾`; // ~12 KB of UTF-8
+      await expect(client.saveObjects({ indexName: index, objects: [{ objectID: 'big', text, conversationId: 'c1' }] })).rejects.toMatchObject({ status: 400 });
+      await expect(client.getObject({ indexName: index, objectID: 'big' })).rejects.toMatchObject({ status: 404 });
+      const r = record('c1', text);
+      await save(r);
+      expect(await seqs('开头')).toEqual([r.seq]);
+      expect(await seqs('结尾')).toEqual([]); // the end did not fit
+      const stored = await client.getObject({ indexName: index, objectID: r.objectID, attributesToRetrieve: ['*'] });
+      expect(Buffer.byteLength(JSON.stringify(stored))).toBeLessThanOrEqual(10_000);
     });
   });
 
