@@ -225,16 +225,17 @@ export class AlgoliaIndex {
   /** Every record passing the filters, in no particular order (the empty query). */
   #all(filter: CompiledFilter): Match[] {
     const out: Match[] = [];
-    const ids = this.#candidates(filter, Number.MAX_SAFE_INTEGER);
-    const records = ids ? [...ids].map((id) => this.records.get(id)!) : this.records.values();
-    for (const record of records) if (filter.test(record)) out.push({ record, attribute: 0, exact: 0, score: 0 });
+    const candidates = this.#candidates(filter, Number.MAX_SAFE_INTEGER);
+    const records = candidates ? [...candidates.ids].map((id) => this.records.get(id)!) : this.records.values();
+    const keep = candidates?.rest ?? filter.test;
+    for (const record of records) if (keep(record)) out.push({ record, attribute: 0, exact: 0, score: 0 });
     return out;
   }
 
   #match(terms: Token[], filter: CompiledFilter): Match[] {
     // Few candidates: match them one by one. Many: the inverted index, filtering before scoring.
     const candidates = this.#candidates(filter, this.records.size / 4);
-    if (candidates) return this.#scan(candidates, terms, filter.test);
+    if (candidates) return this.#scan(candidates.ids, terms, candidates.rest);
     const keep = filter.test;
     const mini = this.#index();
     // Filters run before scoring: a record that fails them contributes nothing (boost 0), and each is tested once.
@@ -254,18 +255,23 @@ export class AlgoliaIndex {
     });
   }
 
-  /** The records a filter's facet clauses allow (the smallest clause's), unless it has none or they are over `limit`. */
-  #candidates(filter: CompiledFilter, limit: number): Set<string> | undefined {
-    let best: { size: number; clause: CompiledFilter['lookups'][number] } | undefined;
-    for (const clause of filter.lookups) {
+  /**
+   * The records a filter's facet clauses allow (the smallest clause's) and the test of the rest of the
+   * filter, unless it has no such clause or they are over `limit`.
+   */
+  #candidates(filter: CompiledFilter, limit: number): { ids: Set<string>; rest: (r: AlgoliaRecord) => boolean } | undefined {
+    let best: { size: number; lookup: CompiledFilter['lookups'][number] } | undefined;
+    for (const lookup of filter.lookups) {
       let size = 0; // an upper bound: a record with several values of the attribute counts several times
-      for (const [attr, values] of clause) for (const v of values) size += this.#facets.get(attr)?.get(v)?.size ?? 0;
-      if (size <= limit && (!best || size < best.size)) best = { size, clause };
+      for (const [attr, values] of lookup.values) for (const v of values) size += this.#facets.get(attr)?.get(v)?.size ?? 0;
+      if (size <= limit && (!best || size < best.size)) best = { size, lookup };
     }
     if (!best) return undefined;
     const ids = new Set<string>();
-    for (const [attr, values] of best.clause) for (const v of values) for (const id of this.#facets.get(attr)?.get(v) ?? []) ids.add(id);
-    return ids;
+    for (const [attr, values] of best.lookup.values) for (const v of values) for (const id of this.#facets.get(attr)?.get(v) ?? []) ids.add(id);
+    // Every candidate passes the clause it came from.
+    const others = filter.clauses.filter((_, i) => i !== best.lookup.clause);
+    return { ids, rest: (r) => others.every((c) => c(r)) };
   }
 
   /** Matches query terms against a few records' own term lists (the same analysis as the inverted index). */

@@ -163,19 +163,23 @@ export function getPath(record: Record<string, unknown>, path: string): unknown 
   return v;
 }
 
+type RecordTest = (record: Record<string, unknown>) => boolean;
+
 export interface CompiledFilter {
-  test(record: Record<string, unknown>): boolean;
+  /** Whether a record passes: every clause does. */
+  test: RecordTest;
+  clauses: RecordTest[];
   /**
    * The clauses that are only facet values (`conversationId:a OR conversationId:b`), as attribute → values
    * (lower-cased but for `_tags`): a record that passes has one of the values of each. An index with
    * these values indexed finds its candidates without looking at the other records.
    */
-  lookups: Array<Array<[attr: string, values: Set<string>]>>;
+  lookups: Array<{ clause: number; values: Array<[attr: string, values: Set<string>]> }>;
 }
 
 /** Compiles a filter against an index's settings into a record predicate. */
 export function compileFilter(filter: Filter, settings: FilterSettings): CompiledFilter {
-  if (filter.length === 0) return { test: () => true, lookups: [] };
+  if (filter.length === 0) return { test: () => true, clauses: [], lookups: [] };
   const facets = new Set((settings.attributesForFaceting ?? []).map(unwrap));
   facets.add('_tags');
   const numericList = settings.numericAttributesForFiltering ?? [];
@@ -197,7 +201,7 @@ export function compileFilter(filter: Filter, settings: FilterSettings): Compile
   // An OR of facet values of one attribute (`conversationId:a OR conversationId:b …`) becomes one set lookup:
   // searches filter by every conversation of a user, often hundreds.
   const lookups: CompiledFilter['lookups'] = [];
-  const clauses = filter.map((ors) => {
+  const clauses = filter.map((ors, clause): RecordTest => {
     const sets = new Map<string, Set<string>>();
     const rest: Literal[] = [];
     for (const l of ors) {
@@ -205,9 +209,16 @@ export function compileFilter(filter: Filter, settings: FilterSettings): Compile
       else if (facets.has(l.attr)) (sets.get(l.attr) ?? sets.set(l.attr, new Set()).get(l.attr)!).add(facetValue(l.attr, l.value));
     }
     const bySet = [...sets];
-    if (rest.length === 0) lookups.push(bySet);
-    return (record: Record<string, unknown>) =>
-      bySet.some(([attr, set]) => values(record, attr).some((v) => set.has(facetValue(attr, v)))) || rest.some((l) => test(l, record) !== l.neg);
+    if (rest.length === 0) lookups.push({ clause, values: bySet });
+    return (record) => {
+      // Loops, not callbacks: this runs for every candidate record of a search.
+      for (const [attr, set] of bySet) {
+        const v = attr.includes('.') ? getPath(record, attr) : record[attr];
+        if (Array.isArray(v)) { for (const x of v) if (set.has(facetValue(attr, x))) return true; }
+        else if (v !== undefined && v !== null && set.has(facetValue(attr, v))) return true;
+      }
+      return rest.some((l) => test(l, record) !== l.neg);
+    };
   });
-  return { test: (record) => clauses.every((clause) => clause(record)), lookups };
+  return { test: (record) => clauses.every((clause) => clause(record)), clauses, lookups };
 }

@@ -251,15 +251,20 @@ describe('local Algolia stand-in', () => {
   it('matching a few facet candidates one by one finds what the inverted index finds, in the same order', async () => {
     // c1 holds few of the records, so a search of c1 alone takes the candidate path; with "noise" added it cannot.
     const texts = ['我们明天去北京开会', '東京タワーに行く', 'Un café crème', 'hello world 🍕', 'planning the plan', 'plan B', 'Tシャツ hello世界', '<b>bold</b> move'];
-    const mine = texts.map((t) => record('c1', t));
-    const noise = Array.from({ length: 60 }, (_, i) => record('noise', `${texts[i % texts.length]} noise ${i}`));
+    const mine = texts.map((t, i) => record('c1', t, { senderId: i % 2 ? 'u2' : 'u1' }));
+    const noise = Array.from({ length: 60 }, (_, i) => record('noise', `${texts[i % texts.length]} noise ${i}`, { senderId: i % 2 ? 'u2' : 'u1' }));
     await save(...mine, ...noise);
-    for (const query of ['北京', 'タワー', '京', 'cafe', 'creme', '🍕', 'plan', 'pla', 'hello 世界', 'bold', 'b move', 'nothing']) {
-      const few = (await find(query, { conversationIds: ['c1'] })).hits;
-      const many = (await find(query, { conversationIds: ['c1', 'noise'] })).hits.filter((h) => h.conversationId === 'c1');
-      expect(few, query).toEqual(many);
-      if (query !== 'nothing' && query !== 'b move') expect(few.length, query).toBeGreaterThan(0);
+    // The other filters still apply to the candidates.
+    const variants: Array<Partial<MessageQuery>> = [{}, { senderId: 'u2' }, { after: mine[2]!.createdAt }];
+    for (const query of ['北京', 'タワー', '京', 'cafe', 'creme', '🍕', 'plan', 'pla', 'hello 世界', 'bold', 'b move', 'nothing', '']) {
+      for (const variant of variants) {
+        const few = (await find(query, { ...variant, conversationIds: ['c1'] })).hits;
+        const many = (await find(query, { ...variant, conversationIds: ['c1', 'noise'], hitsPerPage: 100 })).hits.filter((h) => h.conversationId === 'c1');
+        expect(few, `${query} ${JSON.stringify(variant)}`).toEqual(many);
+      }
+      if (query !== 'nothing' && query !== 'b move') expect((await find(query, { conversationIds: ['c1'] })).hits.length, query).toBeGreaterThan(0);
     }
+    expect((await find('', { conversationIds: ['c1'], senderId: 'u2' })).hits.map((h) => h.seq).sort((a, b) => a - b)).toEqual(mine.filter((_, i) => i % 2).map((r) => r.seq));
   });
 
   describe('ranking and pagination', () => {
