@@ -9,6 +9,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { neonConfig } from '@neondatabase/serverless';
 import ws from 'ws';
+import { ensureIndexSettings, searchConfig } from '../services/search.ts';
+import { startAlgoliaEmulator } from './algolia.ts';
 import type { StackConfig } from './config.ts';
 import { portOpen } from './http.ts';
 import { startMailbox } from './mailbox.ts';
@@ -25,13 +27,13 @@ export type Log = (event: Record<string, unknown>) => void;
 export interface Services {
   /** What the Worker needs to reach the stand-ins: written to its env file. */
   workerEnv: Record<string, string>;
-  urls: { mailbox: string; redis: string; qstash: string; postgres: string; neonProxy: string; push: string };
+  urls: { mailbox: string; redis: string; qstash: string; postgres: string; neonProxy: string; push: string; algolia: string };
   /** Test hook: simulate a Postgres outage (the Worker's connections fail until it ends). */
   setPostgresAvailable(on: boolean): void;
   close(): Promise<void>;
 }
 
-/** Starts Postgres (PGlite or a real server) with migrations applied, Redis, QStash, the mailbox and the push service. */
+/** Starts Postgres (PGlite or a real server) with migrations applied, Redis, QStash, Algolia (index settings applied), the mailbox and the push service. */
 export async function startServices(cfg: StackConfig, log: Log): Promise<Services> {
   await mkdir(cfg.stateDir, { recursive: true });
   const closers: Array<() => Promise<void>> = [];
@@ -66,6 +68,17 @@ export async function startServices(cfg: StackConfig, log: Log): Promise<Service
     closers.push(() => mailbox.close());
     const push = await startPushService({ port: cfg.ports.push, log });
     closers.push(() => push.close());
+    const algolia = await startAlgoliaEmulator({
+      port: cfg.ports.algolia,
+      appId: cfg.secrets.algoliaAppId,
+      apiKey: cfg.secrets.algoliaApiKey,
+      stateFile: path.join(cfg.stateDir, 'algolia.json'),
+      log,
+    });
+    closers.push(() => algolia.close());
+    const algoliaEnv = { ALGOLIA_APP_ID: cfg.secrets.algoliaAppId, ALGOLIA_API_KEY: cfg.secrets.algoliaApiKey, ALGOLIA_INDEX: 'messages', ALGOLIA_HOSTS: algolia.url };
+    // Like the migrations: the Worker finds its index ready, set up by the production adapter itself.
+    await ensureIndexSettings(searchConfig(algoliaEnv));
 
     return {
       workerEnv: {
@@ -88,8 +101,9 @@ export async function startServices(cfg: StackConfig, log: Log): Promise<Service
         VAPID_SUBJECT: 'mailto:dev@beehive.localhost',
         FCM_SERVICE_ACCOUNT: JSON.stringify(push.serviceAccount),
         FCM_API_URL: push.url,
+        ...algoliaEnv,
       },
-      urls: { mailbox: mailbox.url, redis: redis.url, qstash: qstash.url, postgres: pg.databaseUrl, neonProxy: pg.wsProxyUrl, push: push.url },
+      urls: { mailbox: mailbox.url, redis: redis.url, qstash: qstash.url, postgres: pg.databaseUrl, neonProxy: pg.wsProxyUrl, push: push.url, algolia: algolia.url },
       setPostgresAvailable: (on) => pg.setAvailable(on),
       close,
     };

@@ -27,6 +27,7 @@ Beehive is running (state in ${cfg.stateDir}):
   Redis (REST)     ${services.urls.redis}${cfg.redisUrl ? `  → ${cfg.redisUrl}` : '  (in-memory)'}
   QStash           ${services.urls.qstash}
   push service     ${services.urls.push}/push-inbox?endpoint=<endpoint>  (Web Push + FCM; mint with POST /subscriptions)
+  Algolia          ${services.urls.algolia}  (index "${services.workerEnv.ALGOLIA_INDEX}")
 Press Ctrl-C to stop.
 `);
 

@@ -21,6 +21,8 @@ export interface StackInfo {
   qstashToken: string;
   /** The local push service (local/push.ts): mint subscriptions and FCM tokens, read what arrived. */
   push: string;
+  /** The Algolia stand-in, and what the Worker uses to reach it. */
+  algolia: { url: string; appId: string; apiKey: string; indexName: string };
   mode: 'embedded' | 'real';
   /** The control endpoint of test/setup/control.ts: outages and restarts. */
   control: string;
@@ -73,7 +75,8 @@ export default async function setup(project: TestProject) {
     return w;
   };
   let worker = await launch();
-  const control = await startControl(cfg.ports.worker + 8, {
+  // Above the stack's own ports (worker + 0…9).
+  const control = await startControl(cfg.ports.worker + 20, {
     setPostgresAvailable: (on) => services.setPostgresAvailable(on),
     restartWorker: async () => {
       await worker.stop();
@@ -88,6 +91,7 @@ export default async function setup(project: TestProject) {
     qstash: services.urls.qstash,
     qstashToken: cfg.secrets.qstashToken,
     push: services.urls.push,
+    algolia: { url: services.urls.algolia, appId: cfg.secrets.algoliaAppId, apiKey: cfg.secrets.algoliaApiKey, indexName: services.workerEnv.ALGOLIA_INDEX! },
     mode,
     control: control.url,
     databaseUrl: services.urls.postgres,
