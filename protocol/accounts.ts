@@ -1,18 +1,19 @@
 /** Request and response shapes of the account routes (API.md § Auth). */
 import { z } from '@hono/zod-openapi';
-import { LIMITS } from './common.ts';
+import { LIMITS, Text } from './common.ts';
 
-export const Username = z
-  .string()
+export const Username = Text()
   .min(LIMITS.usernameMin)
   .max(LIMITS.usernameMax)
   .regex(/^[a-zA-Z0-9_.-]+$/, 'letters, digits, _ . - only')
   .openapi({ example: 'alice' });
-export const Password = z.string().min(LIMITS.passwordMin).max(LIMITS.passwordMax).openapi({ example: 'correct horse battery' });
+export const Password = Text().min(LIMITS.passwordMin).max(LIMITS.passwordMax).openapi({ example: 'correct horse battery' });
 export const Email = z.email().max(254).openapi({ example: 'alice@example.com' });
-export const Code = z.string().regex(/^\d{6}$/, '6 digits').openapi({ example: '123456' });
-export const Nickname = z.string().trim().min(1).max(LIMITS.nicknameMax);
-export const DeviceId = z.string().min(1).max(64).regex(/^[\w.:-]+$/);
+export const Code = Text().regex(/^\d{6}$/, '6 digits').openapi({ example: '123456' });
+export const Nickname = Text().trim().min(1).max(LIMITS.nicknameMax);
+export const DeviceId = Text().min(1).max(64).regex(/^[\w.:-]+$/);
+/** A one-time WebSocket ticket from `POST /auth/ws-ticket`, as a query parameter. */
+export const Ticket = Text().max(128);
 export const CodePurpose = z.enum(['register', 'reset_password']);
 
 export const User = z
@@ -36,14 +37,14 @@ export const RegisterBody = z
   .openapi('RegisterBody');
 
 export const LoginBody = z
-  .strictObject({ login: z.string().min(1).max(254), password: z.string().min(1).max(LIMITS.passwordMax), deviceId: DeviceId.optional() })
+  .strictObject({ login: Text().min(1).max(254), password: Text().min(1).max(LIMITS.passwordMax), deviceId: DeviceId.optional() })
   .openapi('LoginBody');
 
 export const Tokens = z.object({ accessToken: z.string(), refreshToken: z.string(), expiresIn: z.number().int() }).openapi('Tokens');
 export const AuthResponse = Tokens.extend({ user: User }).openapi('AuthResponse');
 
-export const RefreshBody = z.strictObject({ refreshToken: z.string().min(1).max(512) }).openapi('RefreshBody');
+export const RefreshBody = z.strictObject({ refreshToken: Text().min(1).max(512) }).openapi('RefreshBody');
 export const EmptyBody = z.strictObject({});
-export const ChangePasswordBody = z.strictObject({ oldPassword: z.string().min(1).max(LIMITS.passwordMax), newPassword: Password });
+export const ChangePasswordBody = z.strictObject({ oldPassword: Text().min(1).max(LIMITS.passwordMax), newPassword: Password });
 export const ResetPasswordBody = z.strictObject({ email: Email, code: Code, newPassword: Password });
 export const TicketResponse = z.object({ ticket: z.string(), expiresIn: z.number().int() });

@@ -3,7 +3,7 @@
  * routes (API.md § Conversations and messages, § Presence).
  */
 import { z } from '@hono/zod-openapi';
-import { Id } from './common.ts';
+import { Id, Text } from './common.ts';
 import { Message } from './messages.ts';
 
 export const GROUP_NAME_MAX = 64;
@@ -23,7 +23,7 @@ const QuerySeq = z.coerce.number().int().min(0).max(2 ** 31 - 1);
 const UserIds = (max: number) => z.array(Id).max(max);
 
 export const Role = z.enum(['owner', 'admin', 'member']);
-export const GroupName = z.string().trim().min(1).max(GROUP_NAME_MAX).openapi({ example: 'Hiking club' });
+export const GroupName = Text().trim().min(1).max(GROUP_NAME_MAX).openapi({ example: 'Hiking club' });
 
 export const CreateConversationBody = z
   .discriminatedUnion('kind', [
@@ -42,7 +42,7 @@ export const PatchConversationBody = z
   .strictObject({
     name: GroupName.optional(),
     avatarFileId: Id.nullable().optional(),
-    announcement: z.string().max(ANNOUNCEMENT_MAX).nullable().optional(),
+    announcement: Text().max(ANNOUNCEMENT_MAX).nullable().optional(),
   })
   .refine((b) => Object.keys(b).length > 0, { message: 'give at least one of name, avatarFileId, announcement' })
   .openapi('PatchConversationBody');
@@ -58,7 +58,7 @@ export const MemberParams = ConversationParams.extend({ userId: Id.openapi({ par
 export const ListQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(LIST_LIMIT_MAX).default(LIST_LIMIT_DEFAULT),
   /** Opaque, from `nextCursor` (base64 of the UserDO's position); anything else is refused here rather than reaching the actor. */
-  cursor: z.string().max(256).regex(/^[A-Za-z0-9+/_-]+={0,2}$/, 'not a cursor from nextCursor').optional(),
+  cursor: Text().max(256).regex(/^[A-Za-z0-9+/_-]+={0,2}$/, 'not a cursor from nextCursor').optional(),
 });
 
 export const HistoryQuery = z

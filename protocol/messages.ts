@@ -4,7 +4,7 @@
  * frames; the server's frames are typed here for the client too.
  */
 import { z } from '@hono/zod-openapi';
-import { Id } from './common.ts';
+import { Id, Text } from './common.ts';
 
 export const TEXT_MAX = 4000;
 export const MENTIONS_MAX = 50;
@@ -12,11 +12,11 @@ export const MENTIONS_MAX = 50;
 export const MsgType = z.enum(['text', 'image', 'voice', 'file']);
 export type MsgType = z.infer<typeof MsgType>;
 
-const ClientMsgId = z.string().min(1).max(64).openapi({ example: 'c-1732250000-1' });
+const ClientMsgId = Text().min(1).max(64).openapi({ example: 'c-1732250000-1' });
 const Seq = z.number().int().min(0).max(2 ** 31 - 1);
 
 /** Text, or a flat object of media metadata (`{caption?, width?, height?}`, `{durationMs}`, `{name}`). */
-const Content = z.union([z.string(), z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]))]);
+const Content = z.union([Text(), z.record(Text(), z.union([Text(), z.number(), z.boolean(), z.null()]))]);
 
 const sendFields = {
   clientMsgId: ClientMsgId,
@@ -30,9 +30,9 @@ const sendFields = {
 export const SendInput = z.strictObject({ ...sendFields, type: MsgType }).openapi('SendMessageBody');
 export type SendInput = z.infer<typeof SendInput>;
 
-const ImageContent = z.strictObject({ caption: z.string().max(TEXT_MAX).optional(), width: z.number().int().positive().max(100_000).optional(), height: z.number().int().positive().max(100_000).optional() });
+const ImageContent = z.strictObject({ caption: Text().max(TEXT_MAX).optional(), width: z.number().int().positive().max(100_000).optional(), height: z.number().int().positive().max(100_000).optional() });
 const VoiceContent = z.strictObject({ durationMs: z.number().int().positive().max(3_600_000) });
-const FileContent = z.strictObject({ name: z.string().min(1).max(255) });
+const FileContent = z.strictObject({ name: Text().min(1).max(255) });
 
 /** Per-type rules for `content` and `fileId`; returns an error message or undefined. */
 export function checkContent(input: SendInput): string | undefined {

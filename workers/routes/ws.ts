@@ -5,7 +5,7 @@
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { DeviceId } from '../../protocol/accounts.ts';
+import { DeviceId, Ticket } from '../../protocol/accounts.ts';
 import { errors } from '../../protocol/common.ts';
 import { isSessionRevoked } from '../accounts/sessions.ts';
 import { verifyAccessToken } from '../accounts/tokens.ts';
@@ -52,7 +52,7 @@ export function forwardUpgrade(raw: Request, stub: { fetch(req: Request): Promis
 
 const deviceSocket = createRoute({
   method: 'get', path: '/', tags: ['realtime'], summary: 'The device WebSocket (see API.md § WebSocket)',
-  request: { query: z.object({ deviceId: DeviceId.optional(), ticket: z.string().max(128).optional() }) },
+  request: { query: z.object({ deviceId: DeviceId.optional(), ticket: Ticket.optional() }) },
   responses: { 101: { description: 'Switching protocols' }, ...errors(401, 403, 426) },
 });
 
