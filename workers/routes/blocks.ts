@@ -6,6 +6,7 @@ import { IdParam } from '../../protocol/social.ts';
 import type { AppEnv } from '../context.ts';
 import { mirrorBlock } from '../conversations/blocks.ts';
 import { ApiError } from '../errors.ts';
+import { errorText } from '../../lib/log.ts';
 import { requireAuth } from '../middleware/auth.ts';
 import { block, unblock } from '../social/blocks.ts';
 import { getProfile } from '../social/profiles.ts';
@@ -23,7 +24,7 @@ async function mirror(c: Context<AppEnv>, blocker: string, blocked: string, on: 
   try {
     await mirrorBlock(c.env, c.var.pg.db, blocker, blocked, on);
   } catch (err) {
-    c.var.log('social.block_mirror_failed', { userId: blocker, blockedId: blocked, blocked: on, error: String(err) });
+    c.var.log.warn('social.block_mirror_failed', { userId: blocker, blockedId: blocked, blocked: on, error: errorText(err) });
     throw new ApiError('unavailable', 'Saved, but not yet applied to your conversation with this user: please retry');
   }
 }
