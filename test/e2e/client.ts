@@ -77,3 +77,11 @@ export async function register(opts: { email?: boolean; password?: string } = {}
   if (res.status !== 201) throw new Error(`register: ${res.status} ${JSON.stringify(res.body)}`);
   return { ...res.body, password };
 }
+
+/** One command on the stack's Redis, through its Upstash REST endpoint (as the Worker reaches it). */
+export async function redis(...command: Array<string | number>): Promise<unknown> {
+  const res = await fetch(stack.redis, { method: 'POST', headers: { authorization: `Bearer ${stack.redisToken}` }, body: JSON.stringify(command) });
+  const body = (await res.json()) as { result?: unknown; error?: string };
+  if (!res.ok || body.error) throw new Error(`redis ${command[0]}: ${res.status} ${body.error}`);
+  return body.result;
+}
