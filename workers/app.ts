@@ -7,6 +7,7 @@ import type { AppEnv } from './context.ts';
 import { ApiError } from './errors.ts';
 import { notFound, onError } from './middleware/errors.ts';
 import { requestContext } from './middleware/request-context.ts';
+import { securityHeaders } from './middleware/security-headers.ts';
 import { authRoutes } from './routes/auth.ts';
 import { conversationRoutes } from './routes/conversations.ts';
 import { friendRoutes } from './routes/friends.ts';
@@ -21,6 +22,7 @@ import { defaultHook } from './validation.ts';
 const app = new OpenAPIHono<AppEnv>({ defaultHook });
 
 app.use(requestContext);
+app.use(securityHeaders);
 app.use(
   '/api/*',
   bodyLimit({

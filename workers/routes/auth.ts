@@ -11,14 +11,14 @@ import type { AppEnv } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { randomToken, uuidv7 } from '../../lib/ids.ts';
 import { DUMMY_HASH, hashPassword, verifyPassword } from '../lib/passwords.ts';
-import { enforceLimit } from '../lib/ratelimit.ts';
+import { enforceIpLimit, enforceLimit } from '../lib/ratelimit.ts';
 import { requireAuth } from '../middleware/auth.ts';
+import { noStore } from '../middleware/no-store.ts';
 import { sendMail } from '../../services/mail.ts';
 import { redisClient } from '../../services/redis.ts';
 import { defaultHook } from '../validation.ts';
 
 const TICKET_TTL_SECONDS = 30;
-const clientIp = (h: (name: string) => string | undefined) => h('cf-connecting-ip') ?? 'unknown';
 const secured = [{ bearerAuth: [] }];
 
 const sendCode = createRoute({
@@ -28,16 +28,19 @@ const sendCode = createRoute({
 });
 const register = createRoute({
   method: 'post', path: '/register', tags: ['auth'], summary: 'Create an account',
+  middleware: [noStore] as const,
   request: { body: jsonBody(P.RegisterBody) },
   responses: { 201: jsonResponse(P.AuthResponse, 'Registered and signed in'), ...errors(400, 409, 413, 429) },
 });
 const login = createRoute({
   method: 'post', path: '/login', tags: ['auth'], summary: 'Sign in with username or email',
+  middleware: [noStore] as const,
   request: { body: jsonBody(P.LoginBody) },
   responses: { 200: jsonResponse(P.AuthResponse, 'Signed in'), ...errors(400, 401, 413, 429) },
 });
 const refresh = createRoute({
   method: 'post', path: '/refresh', tags: ['auth'], summary: 'Rotate a refresh token',
+  middleware: [noStore] as const,
   request: { body: jsonBody(P.RefreshBody) },
   responses: { 200: jsonResponse(P.Tokens, 'New token pair; the old refresh token is spent'), ...errors(400, 401) },
 });
@@ -59,14 +62,14 @@ const resetPassword = createRoute({
 });
 const wsTicket = createRoute({
   method: 'post', path: '/ws-ticket', tags: ['auth'], summary: 'One-time ticket for a browser WebSocket', security: secured,
-  middleware: [requireAuth] as const,
+  middleware: [requireAuth, noStore] as const,
   responses: { 200: jsonResponse(P.TicketResponse, 'Valid once, for a short time'), ...errors(401) },
 });
 
 export const authRoutes = new OpenAPIHono<AppEnv>({ defaultHook })
   .openapi(sendCode, async (c) => {
     const { email, purpose } = c.req.valid('json');
-    await enforceLimit(c.env, c.var.log, 'send_code_ip', clientIp(c.req.header.bind(c.req)));
+    await enforceIpLimit(c.env, c.var.log, 'send_code_ip', c.req.raw);
     await enforceLimit(c.env, c.var.log, 'send_code_email', email);
     const db = c.var.pg.db;
     const existing = await findByEmail(db, email);
@@ -81,7 +84,7 @@ export const authRoutes = new OpenAPIHono<AppEnv>({ defaultHook })
   })
   .openapi(register, async (c) => {
     const body = c.req.valid('json');
-    await enforceLimit(c.env, c.var.log, 'register_ip', clientIp(c.req.header.bind(c.req)));
+    await enforceIpLimit(c.env, c.var.log, 'register_ip', c.req.raw);
     const db = c.var.pg.db;
     const codeId = body.email && body.code ? await checkCode(db, c.env, body.email, 'register', body.code) : undefined;
     const passwordHash = await hashPassword(body.password);
@@ -104,7 +107,7 @@ export const authRoutes = new OpenAPIHono<AppEnv>({ defaultHook })
   })
   .openapi(login, async (c) => {
     const { login: name, password, deviceId } = c.req.valid('json');
-    await enforceLimit(c.env, c.var.log, 'login_ip', clientIp(c.req.header.bind(c.req)));
+    await enforceIpLimit(c.env, c.var.log, 'login_ip', c.req.raw);
     await enforceLimit(c.env, c.var.log, 'login_account', name);
     const db = c.var.pg.db;
     const user = await findByLogin(db, name);
@@ -134,7 +137,7 @@ export const authRoutes = new OpenAPIHono<AppEnv>({ defaultHook })
   })
   .openapi(resetPassword, async (c) => {
     const { email, code, newPassword } = c.req.valid('json');
-    await enforceLimit(c.env, c.var.log, 'reset_ip', clientIp(c.req.header.bind(c.req)));
+    await enforceIpLimit(c.env, c.var.log, 'reset_ip', c.req.raw);
     const db = c.var.pg.db;
     const codeId = await checkCode(db, c.env, email, 'reset_password', code);
     const user = await findByEmail(db, email);
