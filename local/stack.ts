@@ -21,6 +21,21 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 
 export type Log = (event: Record<string, unknown>) => void;
 
+/** Told once per piece of the stack as it comes up (or fails to): `npm start` prints it. */
+export type Progress = (step: { service: string; ms: number; error?: unknown }) => void;
+
+async function timed<T>(progress: Progress | undefined, service: string, run: () => Promise<T>): Promise<T> {
+  const started = Date.now();
+  try {
+    const value = await run();
+    progress?.({ service, ms: Date.now() - started });
+    return value;
+  } catch (error) {
+    progress?.({ service, ms: Date.now() - started, error });
+    throw error;
+  }
+}
+
 export interface Services {
   /** What the Worker needs to reach the stand-ins: written to its env file. */
   workerEnv: Record<string, string>;
@@ -31,42 +46,49 @@ export interface Services {
 }
 
 /** Starts Postgres (PGlite or a real server) with migrations applied, Redis, QStash and the mailbox. */
-export async function startServices(cfg: StackConfig, log: Log): Promise<Services> {
+export async function startServices(cfg: StackConfig, log: Log, progress?: Progress): Promise<Services> {
   await mkdir(cfg.stateDir, { recursive: true });
   const closers: Array<() => Promise<void>> = [];
   const close = async () => {
     for (const c of closers.reverse()) await c().catch((err) => log({ event: 'stack.close_failed', error: String(err) }));
   };
   try {
-    const pg = await startPostgres({
-      dataDir: path.join(cfg.stateDir, 'pgdata'),
-      pglitePort: cfg.ports.pglite,
-      proxyPort: cfg.ports.neonProxy,
-      databaseUrl: cfg.databaseUrl,
-      log,
-    });
+    const pg = await timed(progress, cfg.databaseUrl ? 'Postgres (bridge to DATABASE_URL)' : 'Postgres (PGlite)', () =>
+      startPostgres({
+        dataDir: path.join(cfg.stateDir, 'pgdata'),
+        pglitePort: cfg.ports.pglite,
+        proxyPort: cfg.ports.neonProxy,
+        databaseUrl: cfg.databaseUrl,
+        log,
+      }),
+    );
     closers.push(() => pg.close());
     neonConfig.webSocketConstructor = ws;
-    await migrate({ databaseUrl: pg.databaseUrl, wsProxy: pg.wsProxyUrl });
+    await timed(progress, 'migrations', () => migrate({ databaseUrl: pg.databaseUrl, wsProxy: pg.wsProxyUrl }));
 
-    const redis = await startRedisEmulator({ port: cfg.ports.redis, token: cfg.secrets.redisToken, redisUrl: cfg.redisUrl });
+    const redis = await timed(progress, cfg.redisUrl ? 'Redis (REST, to REDIS_URL)' : 'Redis (REST, in memory)', () =>
+      startRedisEmulator({ port: cfg.ports.redis, token: cfg.secrets.redisToken, redisUrl: cfg.redisUrl }),
+    );
     closers.push(() => redis.close());
     const workerUrl = `http://127.0.0.1:${cfg.ports.worker}`;
-    const qstash = await startQStashEmulator({
-      port: cfg.ports.qstash,
-      token: cfg.secrets.qstashToken,
-      currentSigningKey: cfg.secrets.qstashCurrentSigningKey,
-      nextSigningKey: cfg.secrets.qstashNextSigningKey,
-      stateFile: path.join(cfg.stateDir, 'qstash.json'),
-      log,
-    });
+    const qstash = await timed(progress, 'QStash', () =>
+      startQStashEmulator({
+        port: cfg.ports.qstash,
+        token: cfg.secrets.qstashToken,
+        currentSigningKey: cfg.secrets.qstashCurrentSigningKey,
+        nextSigningKey: cfg.secrets.qstashNextSigningKey,
+        stateFile: path.join(cfg.stateDir, 'qstash.json'),
+        log,
+      }),
+    );
     closers.push(() => qstash.close());
-    const mailbox = await startMailbox({ port: cfg.ports.mailbox, apiKey: cfg.secrets.emailApiKey, log });
+    const mailbox = await timed(progress, 'mailbox', () => startMailbox({ port: cfg.ports.mailbox, apiKey: cfg.secrets.emailApiKey, log }));
     closers.push(() => mailbox.close());
 
     return {
       workerEnv: {
         PUBLIC_URL: workerUrl,
+        ALLOWED_ORIGINS: cfg.allowedOrigins.join(','),
         DATABASE_URL: pg.databaseUrl,
         NEON_WS_PROXY: pg.wsProxyUrl,
         UPSTASH_REDIS_REST_URL: redis.url,
@@ -100,6 +122,14 @@ export interface WorkerProcess {
  * live under the stack's state dir; `extraVars` override wrangler.toml vars.
  */
 export async function startWorker(
+  cfg: StackConfig,
+  services: Services,
+  opts: { extraVars?: Record<string, string>; stdio?: 'inherit' | 'pipe'; log: Log; progress?: Progress },
+): Promise<WorkerProcess> {
+  return timed(opts.progress, 'Worker (wrangler dev)', () => launchWorker(cfg, services, opts));
+}
+
+async function launchWorker(
   cfg: StackConfig,
   services: Services,
   opts: { extraVars?: Record<string, string>; stdio?: 'inherit' | 'pipe'; log: Log },

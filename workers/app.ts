@@ -5,6 +5,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { LIMITS } from '../protocol/common.ts';
 import type { AppEnv } from './context.ts';
 import { ApiError } from './errors.ts';
+import { corsPolicy } from './middleware/cors.ts';
 import { notFound, onError } from './middleware/errors.ts';
 import { requestContext } from './middleware/request-context.ts';
 import { securityHeaders } from './middleware/security-headers.ts';
@@ -23,6 +24,7 @@ const app = new OpenAPIHono<AppEnv>({ defaultHook });
 
 app.use(requestContext);
 app.use(securityHeaders);
+app.use('/api/*', corsPolicy);
 app.use(
   '/api/*',
   bodyLimit({

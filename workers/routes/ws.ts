@@ -11,16 +11,20 @@ import { isSessionRevoked } from '../accounts/sessions.ts';
 import { verifyAccessToken } from '../accounts/tokens.ts';
 import type { AppEnv, AuthContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
+import { originPolicy, originTrust } from '../lib/origins.ts';
 import { bearerToken } from '../middleware/auth.ts';
 import { redisClient } from '../../services/redis.ts';
 import { defaultHook } from '../validation.ts';
 
-/** Browsers may open sockets only from the API's own origin or ALLOWED_ORIGINS; other clients send no Origin. */
+/**
+ * Browsers may open sockets only from an origin the CORS policy trusts (lib/origins.ts);
+ * other clients send no Origin. A `*` in ALLOWED_ORIGINS admits any origin here too:
+ * sockets authenticate with a bearer token or a ticket, never a cookie.
+ */
 function checkOrigin(c: Context<AppEnv>): void {
   const origin = c.req.header('origin');
   if (!origin) return;
-  const allowed = new Set([new URL(c.req.url).origin, new URL(c.env.PUBLIC_URL).origin, ...c.env.ALLOWED_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean)]);
-  if (!allowed.has(origin)) throw new ApiError('forbidden', `Origin ${origin} may not open sockets`);
+  if (originTrust(originPolicy(c.env, c.req.url), origin) === 'refused') throw new ApiError('forbidden', `Origin ${origin} may not open sockets`);
 }
 
 /** Who is opening this socket: a bearer token, or a ticket consumed on first use. Shared by both socket routes. */
