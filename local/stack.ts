@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { neonConfig } from '@neondatabase/serverless';
 import ws from 'ws';
+import { buildAssets } from './assets.ts';
 import type { StackConfig } from './config.ts';
 import { portOpen } from './http.ts';
 import { startMailbox } from './mailbox.ts';
@@ -136,6 +137,7 @@ async function launchWorker(
 ): Promise<WorkerProcess> {
   // A stale wrangler from a killed run would answer /health with old code: refuse to start beside it.
   if (await portOpen(cfg.ports.worker)) throw new Error(`port ${cfg.ports.worker} is already in use (a stale wrangler dev?); stop it or set BEEHIVE_PORT_BASE`);
+  await buildAssets(); // /docs's swagger-ui files
   const envFile = path.join(cfg.stateDir, 'worker.env');
   const vars = { ...services.workerEnv, ...opts.extraVars };
   // dotenv syntax: single quotes keep a value literal (JSON included).

@@ -3,7 +3,7 @@
  * routes (API.md § Conversations and messages, § Presence).
  */
 import { z } from '@hono/zod-openapi';
-import { Id, Text } from './common.ts';
+import { Id, Text, Timestamp, Uuid } from './common.ts';
 import { Message } from './messages.ts';
 
 export const GROUP_NAME_MAX = 64;
@@ -16,7 +16,6 @@ export const LIST_LIMIT_MAX = 100;
 export const LIST_LIMIT_DEFAULT = 20;
 export const PRESENCE_QUERY_MAX = 200;
 
-const Timestamp = z.string().openapi({ example: '2026-11-22T04:55:00.123Z' });
 const Seq = z.number().int().min(0).max(2 ** 31 - 1);
 /** A non-negative integer from a query string. */
 const QuerySeq = z.coerce.number().int().min(0).max(2 ** 31 - 1);
@@ -72,15 +71,15 @@ export const HistoryQuery = z
     path: ['afterSeq'],
   });
 
-export const Member = z.object({ userId: z.string(), role: Role, joinedAt: Timestamp }).openapi('Member');
+export const Member = z.object({ userId: Uuid, role: Role, joinedAt: Timestamp }).openapi('Member');
 
 /** The per-user view of a conversation: what every conversation route returns. */
 export const Conversation = z
   .object({
-    id: z.string(),
+    id: Uuid,
     kind: z.enum(['single', 'group']),
     name: z.string().optional(),
-    avatarFileId: z.string().optional(),
+    avatarFileId: Uuid.optional(),
     announcement: z.string().optional(),
     members: z.array(Member),
     lastSeq: z.number().int(),

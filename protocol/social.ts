@@ -1,7 +1,7 @@
 /** Request and response shapes of profiles, friends and blocks (API.md § Users and friends). */
 import { z } from '@hono/zod-openapi';
 import { Nickname, User } from './accounts.ts';
-import { LIMITS, Text } from './common.ts';
+import { LIMITS, Text, Timestamp, Uuid } from './common.ts';
 
 export const SOCIAL_LIMITS = {
   /** A friend request's message. */
@@ -16,7 +16,7 @@ export const SOCIAL_LIMITS = {
  * Ids this server issues are UUIDs (v7). Anything else cannot name a row, so it
  * is refused as 400 `validation_failed` before any query runs.
  */
-export const ResourceId = z.uuid().openapi({ example: '0193a5b2-7c1e-7d3a-9f00-1b2c3d4e5f60' });
+export const ResourceId = Uuid;
 
 export const IdParam = z.object({ id: ResourceId.openapi({ param: { name: 'id', in: 'path' } }) });
 export const UserIdParam = z.object({ userId: ResourceId.openapi({ param: { name: 'userId', in: 'path' } }) });
@@ -69,13 +69,13 @@ export const RequestStatus = z.enum(['pending', 'accepted', 'rejected', 'expired
 
 export const FriendRequest = z
   .object({
-    id: z.string(),
-    fromUserId: z.string(),
-    toUserId: z.string(),
+    id: Uuid,
+    fromUserId: Uuid,
+    toUserId: Uuid,
     message: z.string().optional(),
     status: RequestStatus,
-    createdAt: z.string().openapi({ example: '2026-11-22T04:55:00.123Z' }),
-    expiresAt: z.string().openapi({ example: '2026-11-29T04:55:00.123Z' }),
+    createdAt: Timestamp,
+    expiresAt: Timestamp,
   })
   .openapi('FriendRequest');
 
@@ -94,9 +94,9 @@ export const RequestPage = page(FriendRequest).openapi('FriendRequestPage');
 export const FriendItem = z
   .object({
     user: User,
-    since: z.string().openapi({ description: 'When the friendship began' }),
+    since: Timestamp.openapi({ description: 'When the friendship began' }),
     online: z.boolean(),
-    lastSeenAt: z.string().nullable().openapi({ description: 'null if never seen, or if presence is unavailable' }),
+    lastSeenAt: Timestamp.nullable().openapi({ description: 'null if never seen, or if presence is unavailable' }),
   })
   .openapi('Friend');
 

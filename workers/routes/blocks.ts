@@ -30,13 +30,13 @@ async function mirror(c: Context<AppEnv>, blocker: string, blocked: string, on: 
 }
 
 const blockUser = createRoute({
-  ...authed, method: 'post', path: '/{id}/block', summary: 'Block a user',
+  operationId: 'blockUser', ...authed, method: 'post', path: '/{id}/block', summary: 'Block a user',
   description: 'Idempotent. Ends the friendship and rejects pending requests both ways; the blocked user then gets 403 `blocked` on requests and messages to you.',
   request: { params: IdParam },
   responses: { 204: { description: 'Blocked' }, ...errors(400, 401, 404, 503) },
 });
 const unblockUser = createRoute({
-  ...authed, method: 'delete', path: '/{id}/block', summary: 'Unblock a user',
+  operationId: 'unblockUser', ...authed, method: 'delete', path: '/{id}/block', summary: 'Unblock a user',
   description: 'Idempotent. Nothing the block ended comes back.',
   request: { params: IdParam },
   responses: { 204: { description: 'Not blocked (any more)' }, ...errors(400, 401, 404, 503) },

@@ -17,12 +17,12 @@ import { friendRequestRoutes } from './friend-requests.ts';
 const authed = { tags: ['friends'], security: [{ bearerAuth: [] }], middleware: [requireAuth] };
 
 const list = createRoute({
-  ...authed, method: 'get', path: '/', summary: 'My friends, newest friendship first, with presence',
+  operationId: 'listFriends', ...authed, method: 'get', path: '/', summary: 'My friends, newest friendship first, with presence',
   request: { query: PageQuery },
   responses: { 200: jsonResponse(FriendPage, 'A page of friends'), ...errors(400, 401) },
 });
 const remove = createRoute({
-  ...authed, method: 'delete', path: '/{userId}', summary: 'End a friendship (both ways)',
+  operationId: 'removeFriend', ...authed, method: 'delete', path: '/{userId}', summary: 'End a friendship (both ways)',
   request: { params: UserIdParam },
   responses: { 204: { description: 'No longer friends' }, ...errors(400, 401, 404) },
 });

@@ -10,7 +10,7 @@ import { visibleFriends } from '../social/friendships.ts';
 import { defaultHook } from '../validation.ts';
 
 const query = createRoute({
-  method: 'post', path: '/query', tags: ['presence'], summary: 'Presence of up to 200 users (one Postgres query, one Redis round trip)',
+  operationId: 'queryPresence', method: 'post', path: '/query', tags: ['presence'], summary: 'Presence of up to 200 users (one Postgres query, one Redis round trip)',
   description:
     'Presence follows the friend list: real presence is shown for the caller and their friends only. Anyone else — a stranger, ' +
     'someone who blocked the caller or whom the caller blocked, an unknown id — reads as `{online: false, lastSeenAt: null}`, ' +

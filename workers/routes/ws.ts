@@ -55,7 +55,7 @@ export function forwardUpgrade(raw: Request, stub: { fetch(req: Request): Promis
 }
 
 const deviceSocket = createRoute({
-  method: 'get', path: '/', tags: ['realtime'], summary: 'The device WebSocket (see API.md § WebSocket)',
+  operationId: 'openDeviceSocket', method: 'get', path: '/', tags: ['realtime'], summary: 'The device WebSocket (see API.md § WebSocket)',
   request: { query: z.object({ deviceId: DeviceId.optional(), ticket: Ticket.optional() }) },
   responses: { 101: { description: 'Switching protocols' }, ...errors(401, 403, 426) },
 });
