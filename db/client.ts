@@ -42,7 +42,11 @@ export function connect(cfg: DbConfig): { db: Db; pool: Pool } {
   const pool = new Pool({ connectionString: cfg.databaseUrl });
   // An idle client losing its socket (Postgres restarting, an outage) is reported here;
   // unhandled, it would surface as an uncaught exception. Queries still fail normally.
-  pool.on('error', (err: unknown) => writeLog('warn', 'db.pool_error', { error: errorText(err) }));
+  // Once `end()` was called, a socket torn down under a closing client is the closing
+  // itself (workerd reports it as "Network connection lost"), not news.
+  pool.on('error', (err: unknown) => {
+    if (!pool.ending) writeLog('warn', 'db.pool_error', { error: errorText(err) });
+  });
   const db = drizzle({ client: pool, schema });
   return { db, pool };
 }
