@@ -9,18 +9,22 @@ import { spawnSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ERROR_STATUS } from '../../protocol/errors.ts';
-import app from '../../workers/app.ts';
 import { ROOT } from '../../local/stack.ts';
+import { ERROR_STATUS } from '../../protocol/errors.ts';
 
 const DOC_FILE = path.join(ROOT, '.beehive', 'openapi.json');
 let doc: any;
 
+/** The Worker's Hono app, seen from Node: only `request` is used (its Worker types belong to the Worker's tsconfig). */
+interface App {
+  request(url: string, init: RequestInit, env: unknown, ctx: unknown): Promise<Response>;
+}
+
 beforeAll(async () => {
+  const { default: app } = (await import(path.join(ROOT, 'workers/app.ts'))) as { default: App };
   // Serving the document touches no binding; the context only needs waitUntil.
-  const env = { PUBLIC_URL: 'https://beehive.example' } as unknown as Env;
-  const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
-  const res = await app.request('https://beehive.example/openapi.json', {}, env, ctx);
+  const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} };
+  const res = await app.request('https://beehive.example/openapi.json', {}, { PUBLIC_URL: 'https://beehive.example' }, ctx);
   expect(res.status).toBe(200);
   doc = await res.json();
   await mkdir(path.dirname(DOC_FILE), { recursive: true });
