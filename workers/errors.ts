@@ -1,6 +1,8 @@
 /**
  * The one error model: every failure leaves the Worker as
  * `{ error: { code, message, requestId } }` with the status its code maps to.
+ * Codes and their statuses live in protocol/errors.ts (add new ones there),
+ * so clients and the OpenAPI document share them.
  */
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ERROR_STATUS, type ErrorCode } from '../protocol/errors.ts';
