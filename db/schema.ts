@@ -5,7 +5,7 @@
  * `npm run db:migrate` in production.
  */
 import { sql } from 'drizzle-orm';
-import { index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow();
 
@@ -142,7 +142,9 @@ export const conversations = pgTable(
     name: text('name'),
     avatarFileId: text('avatar_file_id'),
     announcement: text('announcement'),
-    /** Bumped on every membership change; the ConversationDO ignores mirrors older than what it has. */
+    /** Disappearing messages: 0 = off, else 30 … 604800 seconds. */
+    messageTtlSeconds: integer('message_ttl_seconds').notNull().default(0),
+    /** Bumped on every membership or settings change; the ConversationDO ignores mirrors older than what it has. */
     membersVersion: integer('members_version').notNull().default(1),
     createdAt: createdAt(),
     updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
@@ -166,11 +168,11 @@ export const conversationMembers = pgTable(
 );
 
 /**
- * The durable copy of every conversation's `seq` stream, written by the
- * ConversationDO's outbox. `(conversation_id, seq)` is the key, so a flush
- * retried after a failure is a no-op. `type` is the entry's kind: message
- * types today; recall, edit, reaction and membership events later, in the
- * same stream.
+ * The durable copy of every conversation's messages, written by the
+ * ConversationDO's outbox. `(conversation_id, seq)` is the key and `version`
+ * (the seq of the message's last change) orders the writes: a row is only
+ * ever replaced by a newer version, so a retried or late flush changes
+ * nothing. A recalled or expired message keeps its row with `content` null.
  */
 export const messages = pgTable(
   'messages',
@@ -181,11 +183,95 @@ export const messages = pgTable(
     senderId: text('sender_id').notNull(),
     clientMsgId: text('client_msg_id').notNull(),
     type: text('type').notNull(),
-    content: jsonb('content').notNull(),
+    content: jsonb('content'),
     fileId: text('file_id'),
     replyToSeq: integer('reply_to_seq'),
     mentions: jsonb('mentions').$type<string[]>(),
     createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull(),
+    /** The message's number among the conversation's messages (events take seqs, not numbers): unread counts. */
+    msgNo: integer('msg_no').notNull().default(0),
+    mentionAll: boolean('mention_all').notNull().default(false),
+    forwardedFrom: jsonb('forwarded_from').$type<{ conversationId: string; seq: number; senderId: string }>(),
+    editedAt: timestamp('edited_at', { withTimezone: true, precision: 3 }),
+    recalled: boolean('recalled').notNull().default(false),
+    expired: boolean('expired').notNull().default(false),
+    expiresAt: timestamp('expires_at', { withTimezone: true, precision: 3 }),
+    reactions: jsonb('reactions').$type<Array<{ emoji: string; count: number; userIds: string[] }>>(),
+    version: integer('version').notNull().default(0),
   },
-  (t) => [primaryKey({ columns: [t.conversationId, t.seq] }), uniqueIndex('messages_id_idx').on(t.id)],
+  (t) => [primaryKey({ columns: [t.conversationId, t.seq] }), uniqueIndex('messages_id_idx').on(t.id), index('messages_file_idx').on(t.fileId)],
 );
+
+/** Every event of every conversation's stream, append-only, keyed like messages. */
+export const conversationEvents = pgTable(
+  'conversation_events',
+  {
+    conversationId: text('conversation_id').notNull(),
+    seq: integer('seq').notNull(),
+    kind: text('kind').notNull(),
+    actorId: text('actor_id').notNull(),
+    /** The event's own fields (targetSeq, content, userIds, changes, …). */
+    body: jsonb('body').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.conversationId, t.seq] })],
+);
+
+/**
+ * Entries an outbox consumer could not write because the sink refuses them
+ * for good (e.g. a value Postgres rejects): recorded for an operator, never
+ * with the content, and skipped so the rest of the stream flows.
+ */
+export const outboxQuarantine = pgTable(
+  'outbox_quarantine',
+  {
+    conversationId: text('conversation_id').notNull(),
+    seq: integer('seq').notNull(),
+    consumer: text('consumer').notNull(),
+    error: text('error').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.conversationId, t.seq, t.consumer] })],
+);
+
+/**
+ * Where to wake a user's device when it has no open socket: one Web Push
+ * subscription (endpoint + RFC 8291 keys) or FCM registration token per
+ * (user, device). Registering again from the same device replaces the row
+ * under a new id, so a late "gone" report for the old one deletes nothing.
+ * An endpoint or token belongs to one user at a time: the browser or phone
+ * that registers it last owns it (another account signing in on the device).
+ */
+export const pushSubscriptions = pgTable(
+  'push_subscriptions',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    deviceId: text('device_id').notNull(),
+    kind: text('kind', { enum: ['webpush', 'fcm'] }).notNull(),
+    /** webpush: the push resource URL and the subscription's keys (base64url). */
+    endpoint: text('endpoint'),
+    p256dh: text('p256dh'),
+    auth: text('auth'),
+    /** fcm: the registration token. */
+    fcmToken: text('fcm_token'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('push_subscriptions_device_idx').on(t.userId, t.deviceId),
+    uniqueIndex('push_subscriptions_endpoint_idx').on(t.endpoint),
+    uniqueIndex('push_subscriptions_fcm_token_idx').on(t.fcmToken),
+  ],
+);
+
+/** Per-user preferences; a user without a row has the defaults. */
+export const userSettings = pgTable('user_settings', {
+  userId: text('user_id')
+    .primaryKey()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  /** Whether pushes carry a preview of the message text (or only who wrote in which conversation). */
+  pushPreviews: boolean('push_previews').notNull().default(true),
+  updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+});

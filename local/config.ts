@@ -18,6 +18,7 @@ export interface StackConfig {
     qstash: number;
     neonProxy: number;
     pglite: number;
+    push: number;
     inspector: number;
   };
   /** Browser origins the local Worker accepts (its ALLOWED_ORIGINS): the usual dev servers. */
@@ -33,6 +34,9 @@ export interface StackConfig {
     qstashNextSigningKey: string;
     emailApiKey: string;
     jwtSecret: string;
+    /** A fixed development VAPID pair (made once by `npm run push:vapid-keys`): a subscription is tied to the key it was made for. */
+    vapidPublicKey: string;
+    vapidPrivateKey: string;
   };
 }
 
@@ -47,6 +51,8 @@ export function stackConfig(env: NodeJS.ProcessEnv = process.env): StackConfig {
       qstash: base + 5,
       neonProxy: base + 6,
       pglite: base + 7,
+      // base + 8 is the e2e suite's control endpoint (test/setup/control.ts).
+      push: base + 9,
       inspector: base + 442, // 9229 for the default base, like node --inspect
     },
     // Vite (5173) and the common 3000 of Next.js, CRA and friends; beehive.vars can replace the list.
@@ -61,6 +67,8 @@ export function stackConfig(env: NodeJS.ProcessEnv = process.env): StackConfig {
       qstashNextSigningKey: 'sig_local_next_signing_key',
       emailApiKey: 'local-email-key',
       jwtSecret: 'local-development-jwt-secret-at-least-32-bytes',
+      vapidPublicKey: 'BNu6G72uXE9kN_ozRusfR51tKOSHGMMgzp-M0kTxL0DBp1RNUhPo_2mU-Z6n-DDmbBRQWNzQL8Y7kkCnmc9taDg',
+      vapidPrivateKey: 'l99zXbpU6hWlVkbLggIHUimxrUe-YdDp9lYOBJLrilc',
     },
   };
 }

@@ -15,6 +15,7 @@ import { portOpen } from './http.ts';
 import { startMailbox } from './mailbox.ts';
 import { migrate } from './migrate.ts';
 import { startPostgres } from './postgres.ts';
+import { startPushService } from './push.ts';
 import { startQStashEmulator } from './qstash.ts';
 import { startRedisEmulator } from './redis.ts';
 
@@ -40,13 +41,13 @@ async function timed<T>(progress: Progress | undefined, service: string, run: ()
 export interface Services {
   /** What the Worker needs to reach the stand-ins: written to its env file. */
   workerEnv: Record<string, string>;
-  urls: { mailbox: string; redis: string; qstash: string; postgres: string; neonProxy: string };
+  urls: { mailbox: string; redis: string; qstash: string; postgres: string; neonProxy: string; push: string };
   /** Test hook: simulate a Postgres outage (the Worker's connections fail until it ends). */
   setPostgresAvailable(on: boolean): void;
   close(): Promise<void>;
 }
 
-/** Starts Postgres (PGlite or a real server) with migrations applied, Redis, QStash and the mailbox. */
+/** Starts Postgres (PGlite or a real server) with migrations applied, Redis, QStash, the mailbox and the push service. */
 export async function startServices(cfg: StackConfig, log: Log, progress?: Progress): Promise<Services> {
   await mkdir(cfg.stateDir, { recursive: true });
   const closers: Array<() => Promise<void>> = [];
@@ -85,6 +86,8 @@ export async function startServices(cfg: StackConfig, log: Log, progress?: Progr
     closers.push(() => qstash.close());
     const mailbox = await timed(progress, 'mailbox', () => startMailbox({ port: cfg.ports.mailbox, apiKey: cfg.secrets.emailApiKey, log }));
     closers.push(() => mailbox.close());
+    const push = await timed(progress, 'push service', () => startPushService({ port: cfg.ports.push, log }));
+    closers.push(() => push.close());
 
     return {
       workerEnv: {
@@ -101,8 +104,15 @@ export async function startServices(cfg: StackConfig, log: Log, progress?: Progr
         EMAIL_API_URL: `${mailbox.url}/emails`,
         EMAIL_API_KEY: cfg.secrets.emailApiKey,
         JWT_SECRET: cfg.secrets.jwtSecret,
+        // The stand-ins listen on 127.0.0.1 over plain http: subscriptions to them must be accepted.
+        WEBHOOK_ALLOW_HTTP_LOOPBACK: '1',
+        VAPID_PUBLIC_KEY: cfg.secrets.vapidPublicKey,
+        VAPID_PRIVATE_KEY: cfg.secrets.vapidPrivateKey,
+        VAPID_SUBJECT: 'mailto:dev@beehive.localhost',
+        FCM_SERVICE_ACCOUNT: JSON.stringify(push.serviceAccount),
+        FCM_API_URL: push.url,
       },
-      urls: { mailbox: mailbox.url, redis: redis.url, qstash: qstash.url, postgres: pg.databaseUrl, neonProxy: pg.wsProxyUrl },
+      urls: { mailbox: mailbox.url, redis: redis.url, qstash: qstash.url, postgres: pg.databaseUrl, neonProxy: pg.wsProxyUrl, push: push.url },
       setPostgresAvailable: (on) => pg.setAvailable(on),
       close,
     };

@@ -60,6 +60,7 @@ Beehive is running (state in ${cfg.stateDir}):
   Neon WS proxy    ws://${services.urls.neonProxy}
   Redis (REST)     ${services.urls.redis}${cfg.redisUrl ? `  → ${cfg.redisUrl}` : '  (in-memory)'}
   QStash           ${services.urls.qstash}
+  push service     ${services.urls.push}/push-inbox?endpoint=<endpoint>  (Web Push + FCM; mint with POST /subscriptions)
 Press Ctrl-C to stop.
 `);
 

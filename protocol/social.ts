@@ -101,21 +101,3 @@ export const FriendItem = z
   .openapi('Friend');
 
 export const FriendPage = page(FriendItem).openapi('FriendPage');
-
-// --- frames pushed to the user's devices (through the UserDO) ---------------------
-
-export type FriendRequestView = z.infer<typeof FriendRequest>;
-
-/** Pushed to the recipient of a new request. */
-export interface FriendRequestFrame {
-  type: 'friend.request';
-  request: FriendRequestView;
-}
-
-/** Pushed to the sender of a request when `userId` accepted it (or sent one back, which accepts it). */
-export interface FriendAcceptedFrame {
-  type: 'friend.accepted';
-  userId: string;
-}
-
-export type SocialFrame = FriendRequestFrame | FriendAcceptedFrame;

@@ -15,6 +15,9 @@ import { healthRoutes } from './routes/health.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { messageRoutes } from './routes/messages.ts';
 import { presenceRoutes } from './routes/presence.ts';
+import { pushRoutes } from './routes/push.ts';
+import { settingsRoutes } from './routes/settings.ts';
+import { streamRoutes } from './routes/stream.ts';
 import { userRoutes } from './routes/users.ts';
 import { wsRoutes } from './routes/ws.ts';
 import { serveApiDocs } from './openapi.ts';
@@ -35,11 +38,15 @@ app.use(
   }),
 );
 
-const routes = app.route('/', healthRoutes).route('/api/v1/auth', authRoutes).route('/api/v1/users', userRoutes)
+const routes = app.route('/', healthRoutes).route('/api/v1/auth', authRoutes)
+  .route('/api/v1/users/me/settings', settingsRoutes)
+  .route('/api/v1/users', userRoutes)
   .route('/api/v1/friends', friendRoutes)
   .route('/api/v1/conversations', conversationRoutes)
   .route('/api/v1/conversations', messageRoutes)
+  .route('/api/v1/conversations', streamRoutes)
   .route('/api/v1/presence', presenceRoutes)
+  .route('/api/v1/push', pushRoutes)
   .route('/api/v1/ws', wsRoutes);
 app.route('/internal/jobs', jobRoutes);
 

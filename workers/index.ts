@@ -1,8 +1,8 @@
 /** The Worker entry: the Hono app serves every request; the Durable Object classes are exported for their bindings. */
 import app from './app.ts';
 
-export { ConversationDO } from '../durable-objects/conversation.ts';
-export { UserDO } from '../durable-objects/user.ts';
+export { ConversationDO } from '../durable-objects/conversation/index.ts';
+export { UserDO } from '../durable-objects/user/index.ts';
 
 export default {
   fetch: app.fetch,

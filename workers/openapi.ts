@@ -15,6 +15,8 @@ const TAGS = [
   { name: 'friends', description: 'Friends and friend requests' },
   { name: 'conversations', description: 'Single and group conversations, members and roles' },
   { name: 'messages', description: 'History, sending and read cursors' },
+  { name: 'stream', description: 'The conversation stream: events, edits, recalls, reactions, receipts' },
+  { name: 'push', description: 'Push subscriptions of my devices (Web Push, FCM)' },
   { name: 'presence', description: 'Who is online, as far as the caller may see' },
   { name: 'realtime', description: 'WebSockets: the device socket and live views (frames: see the WebSocket protocol)' },
   { name: 'health', description: 'Liveness and readiness' },

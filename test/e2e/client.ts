@@ -85,3 +85,20 @@ export async function redis(...command: Array<string | number>): Promise<unknown
   if (!res.ok || body.error) throw new Error(`redis ${command[0]}: ${res.status} ${body.error}`);
   return body.result;
 }
+
+/** Friends through the public API: a asks, b accepts (already friends: nothing to do). */
+export async function befriend(a: Account, b: Account): Promise<void> {
+  const asked = await api('POST', '/api/v1/friends/requests', { token: a.accessToken, body: { toUserId: b.user.id } });
+  if (asked.status === 409 && asked.body?.error?.code === 'already_friends') return;
+  if (asked.status !== 201) throw new Error(`befriend: request ${asked.status} ${JSON.stringify(asked.body)}`);
+  const accepted = await api('POST', `/api/v1/friends/requests/${asked.body.request.id}/accept`, { token: b.accessToken, body: {} });
+  if (accepted.status !== 200) throw new Error(`befriend: accept ${accepted.status} ${JSON.stringify(accepted.body)}`);
+}
+
+/** A group of `owner` and `members` (who become the owner's friends first: only friends can be added). */
+export async function createGroup(owner: Account, members: Account[], name = 'team'): Promise<any> {
+  await Promise.all(members.map((m) => befriend(owner, m)));
+  const res = await api('POST', '/api/v1/conversations', { token: owner.accessToken, body: { kind: 'group', name, memberIds: members.map((m) => m.user.id) } });
+  if (res.status !== 201) throw new Error(`createGroup: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
+}

@@ -4,7 +4,7 @@
  * paths, refusals (each with its code, changing nothing), and access rules.
  */
 import { describe, expect, it } from 'vitest';
-import { api, register, type Account } from './client.ts';
+import { api, befriend, createGroup, register, type Account } from './client.ts';
 import { Socket } from './ws-client.ts';
 
 const C = '/api/v1/conversations';
@@ -17,19 +17,8 @@ function expectError(res: { status: number; body: any }, status: number, code: s
 type Tuple<N extends number, T, R extends T[] = []> = R['length'] extends N ? R : Tuple<N, T, [...R, T]>;
 const users = <N extends number>(n: N) => Promise.all(Array.from({ length: n }, () => register())) as Promise<Tuple<N, Account>>;
 
-/** Friends through the public API: a asks, b accepts. */
-async function makeFriends(a: Account, b: Account): Promise<void> {
-  const asked = await api('POST', '/api/v1/friends/requests', { token: a.accessToken, body: { toUserId: b.user.id } });
-  if (asked.status !== 201) throw new Error(`makeFriends: request ${asked.status} ${JSON.stringify(asked.body)}`);
-  const accepted = await api('POST', `/api/v1/friends/requests/${asked.body.request.id}/accept`, { token: b.accessToken });
-  if (accepted.status !== 200) throw new Error(`makeFriends: accept ${accepted.status} ${JSON.stringify(accepted.body)}`);
-}
-
-async function group(owner: Account, members: Account[], name = 'team'): Promise<any> {
-  const res = await api('POST', C, { token: owner.accessToken, body: { kind: 'group', name, memberIds: members.map((m) => m.user.id) } });
-  expect(res.status).toBe(201);
-  return res.body;
-}
+const makeFriends = befriend;
+const group = createGroup;
 
 const get = (who: Account, id: string) => api('GET', `${C}/${id}`, { token: who.accessToken });
 const roles = (conv: any) => Object.fromEntries(conv.members.map((m: any) => [m.userId, m.role]));
@@ -113,6 +102,7 @@ describe('single conversations', () => {
 describe('groups', () => {
   it('creates with the caller as owner, members deduplicated and the caller left out of memberIds', async () => {
     const [a, b, c] = await users(3);
+    await Promise.all([befriend(a, b), befriend(a, c)]);
     const res = await api('POST', C, { token: a.accessToken, body: { kind: 'group', name: '  Hiking  ', memberIds: [b.user.id, c.user.id, b.user.id, a.user.id] } });
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ kind: 'group', name: 'Hiking', lastSeq: 0, unreadCount: 0 });
@@ -127,6 +117,7 @@ describe('groups', () => {
 
   it('refuses bad bodies with 400 and creates nothing', async () => {
     const [a, b] = await users(2);
+    await befriend(a, b);
     const bad = [
       { kind: 'group', name: '', memberIds: [] },
       { kind: 'group', name: 'x'.repeat(65), memberIds: [] },
@@ -186,6 +177,7 @@ describe('members and roles', () => {
   it('owner/admins add members (existing ones skipped); plain members cannot; unknown ids change nothing', async () => {
     const [a, b, c, d, e] = await users(5);
     const g = await group(a, [b]);
+    await Promise.all([befriend(a, c), befriend(a, d), befriend(b, d), befriend(b, e)]);
     const added = await api('POST', `${C}/${g.id}/members`, { token: a.accessToken, body: { userIds: [c.user.id, b.user.id, c.user.id] } });
     expect(added.status).toBe(200);
     expect(roles(added.body)).toEqual({ [a.user.id]: 'owner', [b.user.id]: 'member', [c.user.id]: 'member' });
@@ -242,6 +234,7 @@ describe('members and roles', () => {
   it('a leaving owner hands over to the longest-standing admin, else the longest-standing member', async () => {
     const [a, b, c, d] = await users(4);
     const g = await group(a, [b]);
+    await Promise.all([befriend(a, c), befriend(a, d)]);
     await api('POST', `${C}/${g.id}/members`, { token: a.accessToken, body: { userIds: [c.user.id] } });
     await api('POST', `${C}/${g.id}/members`, { token: a.accessToken, body: { userIds: [d.user.id] } });
     await api('PATCH', `${C}/${g.id}/members/${d.user.id}`, { token: a.accessToken, body: { role: 'admin' } });
@@ -260,7 +253,7 @@ describe('members and roles', () => {
   it('a member who left receives nothing more', async () => {
     const [a, b] = await users(2);
     const g = await group(a, [b]);
-    const sock = await Socket.open({ token: b.accessToken, deviceId: 'b-phone' });
+    const sock = await Socket.connect({ token: b.accessToken, deviceId: 'b-phone' });
     try {
       expect((await send(a, g.id, text('one'))).status).toBe(201);
       await sock.next((f) => f.type === 'message.new' && f.message.conversationId === g.id);
@@ -409,7 +402,7 @@ describe('presence query', () => {
   it('shows a connected friend online', async () => {
     const [a, b] = await users(2);
     await makeFriends(a, b);
-    const sock = await Socket.open({ token: b.accessToken, deviceId: 'b-phone' });
+    const sock = await Socket.connect({ token: b.accessToken, deviceId: 'b-phone' });
     try {
       const res = await eventually(
         () => api('POST', '/api/v1/presence/query', { token: a.accessToken, body: { userIds: [b.user.id] } }),

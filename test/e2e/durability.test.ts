@@ -4,7 +4,7 @@
  * Objects restart (the seq counter and the stream survive).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { api, register, stack, type Account } from './client.ts';
+import { api, createGroup, register, stack, type Account } from './client.ts';
 import { pool } from './postgres.ts';
 import { Socket } from './ws-client.ts';
 
@@ -20,16 +20,14 @@ async function control(path: string, body: unknown = {}) {
 }
 
 async function connect(acct: Account, deviceId = 'd1') {
-  const s = await Socket.open({ token: acct.accessToken, deviceId });
+  const s = await Socket.connect({ token: acct.accessToken, deviceId });
   sockets.push(s);
   return s;
 }
 
 async function setup() {
   const [a, b] = await Promise.all([register(), register()]);
-  const res = await api('POST', '/api/v1/conversations', { token: a.accessToken, body: { kind: 'group', name: 'durable', memberIds: [b.user.id] } });
-  expect(res.status).toBe(201);
-  return { a, b, conv: res.body.id as string };
+  return { a, b, conv: (await createGroup(a, [b], 'durable')).id as string };
 }
 
 async function sendAll(s: Socket, conv: string, texts: string[]) {

@@ -480,7 +480,7 @@ describe('blocking', () => {
 describe('notifications', () => {
   it('pushes friend.request to the recipient and friend.accepted to the sender', async () => {
     const [alice, bob] = await users(2);
-    const [aliceWs, bobWs] = await Promise.all([Socket.open({ token: alice.accessToken, deviceId: 'a1' }), Socket.open({ token: bob.accessToken, deviceId: 'b1' })]);
+    const [aliceWs, bobWs] = await Promise.all([Socket.connect({ token: alice.accessToken, deviceId: 'a1' }), Socket.connect({ token: bob.accessToken, deviceId: 'b1' })]);
     try {
       const req = (await send(alice, bob, 'hello')).body.request;
       expect(await bobWs.nextOfType('friend.request')).toEqual({ type: 'friend.request', request: req });
@@ -494,7 +494,7 @@ describe('notifications', () => {
 
   it('a request that accepts theirs tells them: friend.accepted, not friend.request', async () => {
     const [alice, bob] = await users(2);
-    const aliceWs = await Socket.open({ token: alice.accessToken, deviceId: 'a1' });
+    const aliceWs = await Socket.connect({ token: alice.accessToken, deviceId: 'a1' });
     try {
       await send(alice, bob);
       await send(bob, alice);

@@ -3,7 +3,7 @@
  * Each test proves one of the invariants of ARCHITECTURE.md.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { api, register, type Account } from './client.ts';
+import { api, befriend, createGroup, register, type Account } from './client.ts';
 import { Socket, type Frame } from './ws-client.ts';
 
 const open: Socket[] = [];
@@ -12,15 +12,13 @@ afterEach(async () => {
 });
 
 async function connect(acct: Account, deviceId = 'd1'): Promise<Socket> {
-  const s = await Socket.open({ token: acct.accessToken, deviceId });
+  const s = await Socket.connect({ token: acct.accessToken, deviceId });
   open.push(s);
   return s;
 }
 
 async function group(owner: Account, members: Account[], name = 'team'): Promise<string> {
-  const res = await api('POST', '/api/v1/conversations', { token: owner.accessToken, body: { kind: 'group', name, memberIds: members.map((m) => m.user.id) } });
-  expect(res.status).toBe(201);
-  return res.body.id as string;
+  return (await createGroup(owner, members, name)).id as string;
 }
 
 let n = 0;
@@ -288,12 +286,6 @@ describe('large groups', () => {
   });
 });
 
-async function befriend(a: Account, b: Account): Promise<void> {
-  const req = await api('POST', '/api/v1/friends/requests', { token: a.accessToken, body: { toUserId: b.user.id } });
-  expect(req.status).toBe(201);
-  expect((await api('POST', `/api/v1/friends/requests/${req.body.request.id}/accept`, { token: b.accessToken, body: {} })).status).toBe(200);
-}
-
 describe('presence and notifications', () => {
   it('first device online and last device offline reach online friends, Redis and the friend list', async () => {
     const [a, b] = await Promise.all([register(), register()]);
@@ -321,12 +313,14 @@ describe('presence and notifications', () => {
     const [a, b] = await Promise.all([register(), register()]);
     const sent = await api('POST', '/api/v1/friends/requests', { token: a.accessToken, body: { toUserId: b.user.id, message: 'hi' } });
     expect(sent.status).toBe(201);
-    const b1 = await connect(b);
+    const b1 = await Socket.open({ token: b.accessToken, deviceId: 'd1' });
+    open.push(b1);
     expect(await b1.drain('friend.request', 300)).toEqual([]); // nothing before sync
     await b1.sync();
     const queued = b1.frames.find((f) => f.type === 'friend.request');
     expect(queued?.request.id).toBe(sent.body.request.id);
-    const b2 = await connect(b, 'd2');
+    const b2 = await Socket.open({ token: b.accessToken, deviceId: 'd2' });
+    open.push(b2);
     await b2.sync();
     expect(b2.frames.filter((f) => f.type === 'friend.request')).toEqual([]); // delivered once
   });

@@ -39,6 +39,14 @@ export class Socket {
     });
   }
 
+  /** Opens the device socket and runs its first `sync` (a device socket gets nothing live before it), dropping the replay. */
+  static async connect(opts: { token?: string; deviceId?: string; ticket?: string; origin?: string }): Promise<Socket> {
+    const s = await Socket.open(opts);
+    await s.sync();
+    s.frames.length = 0;
+    return s;
+  }
+
   send(frame: Frame | string): void {
     this.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
   }

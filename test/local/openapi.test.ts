@@ -52,7 +52,7 @@ describe('the OpenAPI document', () => {
     expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
     expect(doc.security).toEqual([{ bearerAuth: [] }]);
     const publicOps = operations().filter(({ op }) => Array.isArray(op.security) && op.security.length === 0).map(({ op }) => op.operationId).sort();
-    expect(publicOps).toEqual(['health', 'login', 'ready', 'refreshTokens', 'register', 'resetPassword', 'sendCode']);
+    expect(publicOps).toEqual(['getVapidPublicKey', 'health', 'login', 'ready', 'refreshTokens', 'register', 'resetPassword', 'sendCode']);
   });
 
   it('gives every operation a unique operationId', () => {

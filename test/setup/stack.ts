@@ -19,6 +19,8 @@ export interface StackInfo {
   redisToken: string;
   qstash: string;
   qstashToken: string;
+  /** The local push service (local/push.ts): mint subscriptions and FCM tokens, read what arrived. */
+  push: string;
   mode: 'embedded' | 'real';
   /** The control endpoint of test/setup/control.ts: outages and restarts. */
   control: string;
@@ -85,6 +87,7 @@ export default async function setup(project: TestProject) {
     redisToken: cfg.secrets.redisToken,
     qstash: services.urls.qstash,
     qstashToken: cfg.secrets.qstashToken,
+    push: services.urls.push,
     mode,
     control: control.url,
     databaseUrl: services.urls.postgres,

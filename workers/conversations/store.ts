@@ -5,8 +5,8 @@
  * checks the caller's role, changes the rows and bumps `members_version`,
  * so concurrent changes are serialized and each mirror has its own version.
  */
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
-import { conversationMembers, conversations, users } from '../../db/schema.ts';
+import { and, asc, eq, inArray, or, sql } from 'drizzle-orm';
+import { blocks, conversationMembers, conversations, friendships, users } from '../../db/schema.ts';
 import type { ConversationView, Role } from '../../durable-objects/contracts.ts';
 import { GROUP_MAX_MEMBERS, type PatchConversationBody } from '../../protocol/conversations.ts';
 import { ApiError } from '../errors.ts';
@@ -24,10 +24,15 @@ export interface Loaded {
   members: MemberRow[];
 }
 
-/** What a membership change leaves behind: the state before and after (both to notify). */
+/**
+ * What a change leaves behind: the state before and after (both to notify), who made it, and which
+ * departures were leaves (the ConversationDO turns the difference into events).
+ */
 export interface Change {
   before: Loaded;
   after: Loaded;
+  actorId: string;
+  left?: string[];
 }
 
 export function toView({ row, members }: Loaded): ConversationView {
@@ -37,6 +42,7 @@ export function toView({ row, members }: Loaded): ConversationView {
     ...(row.name != null ? { name: row.name } : {}),
     ...(row.avatarFileId != null ? { avatarFileId: row.avatarFileId } : {}),
     ...(row.announcement != null ? { announcement: row.announcement } : {}),
+    ...(row.messageTtlSeconds > 0 ? { messageTtlSeconds: row.messageTtlSeconds } : {}),
     members: members.map((m) => ({ userId: m.userId, role: m.role, joinedAt: m.joinedAt.toISOString() })),
     createdAt: row.createdAt.toISOString(),
   };
@@ -70,12 +76,29 @@ export async function loadForMember(db: Database, id: string, userId: string): P
   return loaded!;
 }
 
-/** Existing ids among `ids`; 400 `validation_failed` listing the unknown ones. */
-async function requireUsers(db: Database | Tx, ids: string[]): Promise<void> {
+/**
+ * Who `me` may put in a group: existing users (400 `validation_failed` listing the unknown ones) who
+ * are their friends (403 `not_friends`) — and so never someone either side blocked (blocking ends the
+ * friendship; 403 `blocked` says which). A stranger cannot pull anyone into a conversation.
+ */
+async function requireAddable(db: Database | Tx, me: string, ids: string[]): Promise<void> {
   if (ids.length === 0) return;
   const found = new Set((await db.select({ id: users.id }).from(users).where(inArray(users.id, ids))).map((r) => r.id));
   const unknown = ids.filter((id) => !found.has(id));
   if (unknown.length) throw new ApiError('validation_failed', `Unknown user ids: ${unknown.join(', ')}`, { details: { unknownUserIds: unknown } });
+  const blocked = await db
+    .select({ a: blocks.blockerId, b: blocks.blockedId })
+    .from(blocks)
+    .where(or(and(eq(blocks.blockerId, me), inArray(blocks.blockedId, ids)), and(inArray(blocks.blockerId, ids), eq(blocks.blockedId, me))));
+  if (blocked.length) {
+    const who = [...new Set(blocked.map((r) => (r.a === me ? r.b : r.a)))];
+    throw new ApiError('blocked', `You cannot add ${who.join(', ')}: one of you blocked the other`, { details: { userIds: who } });
+  }
+  const friends = new Set(
+    (await db.select({ id: friendships.friendId }).from(friendships).where(and(eq(friendships.userId, me), inArray(friendships.friendId, ids)))).map((r) => r.id),
+  );
+  const strangers = ids.filter((id) => !friends.has(id));
+  if (strangers.length) throw new ApiError('not_friends', `You can only add your friends: ${strangers.join(', ')}`, { details: { userIds: strangers } });
 }
 
 /**
@@ -105,7 +128,7 @@ export async function findOrCreateSingle(db: Database, me: string, peerId: strin
 export async function createGroup(db: Database, me: string, name: string, memberIds: string[]): Promise<Loaded> {
   const others = [...new Set(memberIds)].filter((id) => id !== me);
   return db.transaction(async (tx) => {
-    await requireUsers(tx, others);
+    await requireAddable(tx, me, others);
     const id = uuidv7();
     await tx.insert(conversations).values({ id, kind: 'group', name });
     const rows = [{ userId: me, role: 'owner' as const }, ...others.map((userId) => ({ userId, role: 'member' as const }))];
@@ -126,21 +149,31 @@ function requireManager(me: MemberRow): void {
   if (!canManage(me.role)) throw new ApiError('forbidden', 'Only the owner or an admin can do that');
 }
 
-/** Bumps `members_version` and reads the new state, inside the change's transaction. */
-async function commitMembership(tx: Tx, before: Loaded): Promise<Change> {
+/** Bumps `members_version` (the mirror's version) and reads the new state, inside the change's transaction. */
+async function commitChange(tx: Tx, before: Loaded, actorId: string, left?: string[]): Promise<Change> {
   await tx
     .update(conversations)
     .set({ membersVersion: sql`${conversations.membersVersion} + 1`, updatedAt: new Date() })
     .where(eq(conversations.id, before.row.id));
-  return { before, after: (await loadConversation(tx, before.row.id))! };
+  return { before, after: (await loadConversation(tx, before.row.id))!, actorId, ...(left ? { left } : {}) };
 }
 
-export async function patchGroup(db: Database, id: string, userId: string, patch: PatchConversationBody): Promise<Loaded> {
+/**
+ * Details and settings: a group's owner or admin changes any of them; in a single conversation either
+ * member may turn disappearing messages on or off, and nothing else.
+ */
+export async function patchConversation(db: Database, id: string, userId: string, patch: PatchConversationBody): Promise<Change> {
   return db.transaction(async (tx) => {
-    const { me } = await lockGroup(tx, id, userId, 'be renamed or edited');
-    requireManager(me);
+    const loaded = await loadConversation(tx, id, { lock: true });
+    const me = memberOf(loaded, userId);
+    if (loaded!.row.kind === 'single') {
+      const other = Object.keys(patch).filter((k) => k !== 'messageTtlSeconds');
+      if (other.length) throw new ApiError('validation_failed', `A single conversation has no ${other.join(', ')}; only messageTtlSeconds can be set`);
+    } else {
+      requireManager(me);
+    }
     await tx.update(conversations).set({ ...patch, updatedAt: new Date() }).where(eq(conversations.id, id));
-    return (await loadConversation(tx, id))!;
+    return commitChange(tx, loaded!, userId);
   });
 }
 
@@ -151,13 +184,13 @@ export async function addMembers(db: Database, id: string, userId: string, userI
     requireManager(me);
     const present = new Set(loaded.members.map((m) => m.userId));
     const added = [...new Set(userIds)].filter((u) => !present.has(u));
-    if (added.length === 0) return { before: loaded, after: loaded, changed: false };
-    await requireUsers(tx, added);
+    if (added.length === 0) return { before: loaded, after: loaded, actorId: userId, changed: false };
+    await requireAddable(tx, userId, added);
     if (present.size + added.length > GROUP_MAX_MEMBERS) {
       throw new ApiError('group_full', `A group has at most ${GROUP_MAX_MEMBERS} members`);
     }
     await tx.insert(conversationMembers).values(added.map((u) => ({ conversationId: id, userId: u, role: 'member' as const })));
-    return { ...(await commitMembership(tx, loaded)), changed: true };
+    return { ...(await commitChange(tx, loaded, userId)), changed: true };
   });
 }
 
@@ -175,7 +208,7 @@ export async function removeMember(db: Database, id: string, userId: string, tar
     const victim = target(loaded, me, targetId, 'remove (leave the conversation instead)');
     if (!canRemove(me.role, victim.role)) throw new ApiError('forbidden', 'Admins can remove plain members only');
     await tx.delete(conversationMembers).where(and(eq(conversationMembers.conversationId, id), eq(conversationMembers.userId, targetId)));
-    return commitMembership(tx, loaded);
+    return commitChange(tx, loaded, userId);
   });
 }
 
@@ -185,12 +218,12 @@ export async function setRole(db: Database, id: string, userId: string, targetId
     const { loaded, me } = await lockGroup(tx, id, userId, 'have admins');
     if (me.role !== 'owner') throw new ApiError('forbidden', 'Only the owner can change roles');
     const member = target(loaded, me, targetId, 'change the role of');
-    if (member.role === role) return { before: loaded, after: loaded };
+    if (member.role === role) return { before: loaded, after: loaded, actorId: userId };
     await tx
       .update(conversationMembers)
       .set({ role })
       .where(and(eq(conversationMembers.conversationId, id), eq(conversationMembers.userId, targetId)));
-    return commitMembership(tx, loaded);
+    return commitChange(tx, loaded, userId);
   });
 }
 
@@ -206,6 +239,6 @@ export async function leave(db: Database, id: string, userId: string): Promise<C
         .set({ role: 'owner' })
         .where(and(eq(conversationMembers.conversationId, id), eq(conversationMembers.userId, heir.userId)));
     }
-    return commitMembership(tx, loaded);
+    return commitChange(tx, loaded, userId, [userId]);
   });
 }

@@ -22,7 +22,7 @@ const authed = { tags: ['users'], security: [{ bearerAuth: [] }], middleware: [r
  */
 async function mirror(c: Context<AppEnv>, blocker: string, blocked: string, on: boolean): Promise<void> {
   try {
-    await mirrorBlock(c.env, c.var.pg.db, blocker, blocked, on);
+    await mirrorBlock(c.env, c.var.pg.db, blocker, blocked);
   } catch (err) {
     c.var.log.warn('social.block_mirror_failed', { userId: blocker, blockedId: blocked, blocked: on, error: errorText(err) });
     throw new ApiError('unavailable', 'Saved, but not yet applied to your conversation with this user: please retry');

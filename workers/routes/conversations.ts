@@ -4,18 +4,20 @@
  * ConversationDO's mirror is updated and members' UserDOs are told
  * (workers/conversations/actors.ts). Messages: routes/messages.ts.
  *
- * Codes beyond API.md: 403 `not_friends` (single with a non-friend),
- * 403 `blocked`, 403 `forbidden` (role too low), 409 `group_full` (500
- * members), and 400 `validation_failed` for unknown user ids, for acting on
- * yourself (start a single with, remove, re-role) and for group-only
- * operations on a single conversation (patch, members, leave).
+ * Codes beyond API.md: 403 `not_friends` (a single chat with, or adding to
+ * a group, someone who is not your friend), 403 `blocked`, 403 `forbidden`
+ * (role too low), 409 `group_full` (GROUP_MAX_MEMBERS), and 400
+ * `validation_failed` for unknown user ids, for acting on yourself (start a
+ * single with, remove, re-role) and for group-only operations on a single
+ * conversation (name/avatar/announcement, members, leave).
  */
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import * as P from '../../protocol/conversations.ts';
 import { errors, jsonBody, jsonResponse } from '../../protocol/common.ts';
-import { announce, publish, withCounters } from '../conversations/actors.ts';
+import { publish, withCounters } from '../conversations/actors.ts';
 import * as store from '../conversations/store.ts';
 import type { AppEnv } from '../context.ts';
+import { ApiError } from '../errors.ts';
 import { requireAuth } from '../middleware/auth.ts';
 import { defaultHook } from '../validation.ts';
 
@@ -38,9 +40,15 @@ const get = createRoute({
   responses: { 200: conversation('The conversation'), ...errors(401, 403, 404) },
 });
 const patch = createRoute({
-  ...base, method: 'patch', path: '/{id}', summary: 'Edit a group (owner or admin)',
+  ...base, method: 'patch', path: '/{id}',
+  summary: 'Edit a group (owner or admin), or turn disappearing messages on or off (also either member of a single chat); each change is a conversation.updated event',
   request: { params: P.ConversationParams, body: jsonBody(P.PatchConversationBody) },
   responses: { 200: conversation('Updated'), ...errors(400, 401, 403, 404) },
+});
+const settings = createRoute({
+  ...base, method: 'put', path: '/{id}/settings', summary: 'My settings for this conversation: muted (mutes push, not delivery)',
+  request: { params: P.ConversationParams, body: jsonBody(P.MuteBody) },
+  responses: { 200: jsonResponse(P.MuteResponse, 'My settings now'), ...errors(400, 401, 403, 404) },
 });
 const addMembers = createRoute({
   ...base, method: 'post', path: '/{id}/members', summary: 'Add members to a group (owner or admin); existing members are skipped',
@@ -71,11 +79,11 @@ export const conversationRoutes = new OpenAPIHono<AppEnv>({ defaultHook })
     if (body.kind === 'single') {
       const { loaded, created } = await store.findOrCreateSingle(c.var.pg.db, me, body.peerId);
       // Also when it existed: mirror and notices are idempotent, and this repairs any an earlier call lost.
-      await publish(c, { before: loaded, after: loaded });
+      await publish(c, { before: loaded, after: loaded, actorId: me });
       return c.json(await withCounters(c, loaded, created), created ? 201 : 200);
     }
     const loaded = await store.createGroup(c.var.pg.db, me, body.name, body.memberIds);
-    await publish(c, { before: loaded, after: loaded });
+    await publish(c, { before: loaded, after: loaded, actorId: me });
     return c.json(await withCounters(c, loaded, true), 201);
   })
   .openapi(list, async (c) => {
@@ -87,9 +95,17 @@ export const conversationRoutes = new OpenAPIHono<AppEnv>({ defaultHook })
     return c.json(await withCounters(c, loaded), 200);
   })
   .openapi(patch, async (c) => {
-    const loaded = await store.patchGroup(c.var.pg.db, c.req.valid('param').id, c.var.auth.userId, c.req.valid('json'));
-    c.executionCtx.waitUntil(announce(c, store.toView(loaded)));
-    return c.json(await withCounters(c, loaded), 200);
+    const change = await store.patchConversation(c.var.pg.db, c.req.valid('param').id, c.var.auth.userId, c.req.valid('json'));
+    await publish(c, change);
+    return c.json(await withCounters(c, change.after), 200);
+  })
+  .openapi(settings, async (c) => {
+    const { id } = c.req.valid('param');
+    const { muted } = c.req.valid('json');
+    const me = c.env.USERS.getByName(c.var.auth.userId);
+    const membership = await me.membership(id);
+    if (membership !== 'member') throw new ApiError(membership, membership === 'not_found' ? 'No such conversation' : 'You are not a member of this conversation');
+    return c.json(muted === undefined ? await me.getMuted(id) : await me.setMuted(id, muted), 200);
   })
   .openapi(addMembers, async (c) => {
     const change = await store.addMembers(c.var.pg.db, c.req.valid('param').id, c.var.auth.userId, c.req.valid('json').userIds);

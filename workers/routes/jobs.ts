@@ -6,12 +6,24 @@
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { Message } from '../../protocol/messages.ts';
+import { StreamItem } from '../../protocol/events.ts';
 import type { AppEnv } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { qstashReceiver } from '../../services/qstash.ts';
+import { runPushJob } from '../jobs/push.ts';
 
-const DeliverJob = z.object({ message: Message, userIds: z.array(z.string()).min(1).max(1000), originDevice: z.string().optional() });
+const Delivery = z.object({
+  item: StreamItem,
+  origin: z.string().optional(),
+  target: z.object({ senderId: z.string(), mentions: z.array(z.string()).optional(), mentionAll: z.boolean().optional() }).optional(),
+});
+/** A batch of a large group's fan-out: the entries, the members it is for, and the part of it that is theirs when it is not all of it. */
+const DeliverJob = z.object({
+  conversationId: z.string(),
+  deliveries: z.array(Delivery).min(1).max(1000),
+  userIds: z.array(z.string()).min(1).max(1000),
+  windows: z.record(z.string(), z.tuple([z.number().int(), z.number().int()])).default({}),
+});
 
 async function verified(c: import('hono').Context<AppEnv>): Promise<unknown> {
   const signature = c.req.header('upstash-signature');
@@ -22,15 +34,29 @@ async function verified(c: import('hono').Context<AppEnv>): Promise<unknown> {
   return JSON.parse(body);
 }
 
+const PushJob = z.object({ userId: z.string(), conversationId: z.string(), seq: z.number().int().min(1), deviceIds: z.array(z.string()).min(1).max(100) });
+
 export const jobRoutes = new Hono<AppEnv>().post('/deliver', async (c) => {
   const job = DeliverJob.safeParse(await verified(c));
   if (!job.success) throw new ApiError('validation_failed', 'Malformed deliver job');
-  const { message, userIds, originDevice } = job.data;
+  const { conversationId, deliveries, userIds, windows } = job.data;
+  const seq = (d: (typeof deliveries)[number]) => ('message' in d.item ? d.item.message.seq : d.item.event.seq);
   const results = await Promise.allSettled(
-    userIds.map((id) => c.env.USERS.getByName(id).deliver(message, id === message.senderId ? originDevice : undefined)),
+    userIds.map((id) => {
+      const w = windows[id];
+      return c.env.USERS.getByName(id).deliver(conversationId, w ? deliveries.filter((d) => seq(d) >= w[0] && seq(d) <= w[1]) : deliveries);
+    }),
   );
   const failed = results.filter((r) => r.status === 'rejected').length;
-  c.var.log('jobs.deliver', { conversationId: message.conversationId, seq: message.seq, recipients: userIds.length, failed });
+  c.var.log('jobs.deliver', { conversationId, seq: seq(deliveries.at(-1)!), recipients: userIds.length, failed });
   // A non-2xx makes QStash retry the whole batch; deliveries already made are no-ops the second time.
   return failed ? c.json({ failed }, 500) : c.json({ delivered: userIds.length }, 200);
+});
+jobRoutes.post('/push', async (c) => {
+  const job = PushJob.safeParse(await verified(c));
+  if (!job.success) throw new ApiError('validation_failed', 'Malformed push job');
+  const result = await runPushJob(c.env, c.var.pg.db, c.var.log, job.data);
+  c.var.log('jobs.push', { userId: job.data.userId, conversationId: job.data.conversationId, seq: job.data.seq, ...result });
+  // A non-2xx makes QStash retry; a repeat only replaces the earlier push (Topic).
+  return result.failed ? c.json(result, 500) : c.json(result, 200);
 });

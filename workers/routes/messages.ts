@@ -1,13 +1,13 @@
 /**
  * /api/v1/conversations/:id/messages, /read and /ws — thin pass-throughs to
  * the actors, which authorize against their membership mirror. A send goes
- * through the sender's UserDO (the per-user rate limit) to the
+ * through the sender's UserDO (the per-user rate limit, batching) to the
  * ConversationDO, the same path a WebSocket `message.send` takes.
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import * as P from '../../protocol/conversations.ts';
 import { errors, jsonBody, jsonResponse } from '../../protocol/common.ts';
-import { checkContent, Message, SendInput } from '../../protocol/messages.ts';
+import { checkContent, Message, SendBody, toSendInput } from '../../protocol/messages.ts';
 import { asMember, mirror } from '../conversations/actors.ts';
 import { loadForMember } from '../conversations/store.ts';
 import type { AppEnv } from '../context.ts';
@@ -20,14 +20,15 @@ const base = { tags: ['messages'], security: [{ bearerAuth: [] }], middleware: [
 
 const history = createRoute({
   ...base, method: 'get', path: '/{id}/messages',
-  summary: 'A page of messages, ascending by seq: the newest below beforeSeq, or the oldest above afterSeq',
+  summary: 'A page of messages in their current state, ascending by seq: the newest below beforeSeq, or the oldest above afterSeq',
   request: { params: P.ConversationParams, query: P.HistoryQuery },
   responses: { 200: jsonResponse(P.MessagePage, 'Ascending by seq'), ...errors(400, 401, 403, 404) },
 });
 const send = createRoute({
-  ...base, method: 'post', path: '/{id}/messages', summary: 'Send a message (a retry with the same clientMsgId returns the original)',
-  request: { params: P.ConversationParams, body: jsonBody(SendInput) },
-  responses: { 201: jsonResponse(Message, 'Committed'), ...errors(400, 401, 403, 404, 413, 429) },
+  ...base, method: 'post', path: '/{id}/messages',
+  summary: 'Send a message, or forward one (forwardOf); a retry with the same clientMsgId returns the original',
+  request: { params: P.ConversationParams, body: jsonBody(SendBody) },
+  responses: { 201: jsonResponse(Message, 'Committed'), ...errors(400, 401, 403, 404, 409, 413, 429) },
 });
 const read = createRoute({
   ...base, method: 'post', path: '/{id}/read', summary: 'Move my read cursor forward (never back)',
@@ -50,9 +51,11 @@ export const messageRoutes = new OpenAPIHono<AppEnv>({ defaultHook })
   })
   .openapi(send, async (c) => {
     const { id } = c.req.valid('param');
-    const input = c.req.valid('json');
-    const invalid = checkContent(input);
-    if (invalid) throw new ApiError('validation_failed', invalid);
+    const input = toSendInput(c.req.valid('json'));
+    if (!input.forwardOf) {
+      const invalid = checkContent(input);
+      if (invalid) throw new ApiError('validation_failed', invalid);
+    }
     const me = c.var.auth.userId;
     // Retrying after a repaired mirror is safe: the send is idempotent by clientMsgId.
     const sent = await asMember(c, id, () => c.env.USERS.getByName(me).send(id, input, {}));
@@ -69,8 +72,10 @@ export const messageRoutes = new OpenAPIHono<AppEnv>({ defaultHook })
     const { id } = c.req.valid('param');
     const auth = await authenticateUpgrade(c);
     const loaded = await loadForMember(c.var.pg.db, id, auth.userId);
+    // Remembered by the user's UserDO first, so revoking this session also closes this socket.
+    await c.env.USERS.getByName(auth.userId).registerLiveView(auth.sessionId, id);
     const stub = c.env.CONVERSATIONS.getByName(id);
-    const identity = { 'x-beehive-user': auth.userId };
+    const identity = { 'x-beehive-user': auth.userId, 'x-beehive-session': auth.sessionId };
     const res = await forwardUpgrade(c.req.raw, stub, identity);
     if (res.status !== 403) return res;
     // Postgres says member, the mirror says not: it missed a change. Repair it and try once more.

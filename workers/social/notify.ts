@@ -5,11 +5,11 @@
  * the change the next time they list requests or friends).
  */
 import type { Context } from 'hono';
-import type { SocialFrame } from '../../protocol/social.ts';
+import type { ServerFrameOf } from '../../protocol/frames.ts';
 import type { AppEnv } from '../context.ts';
 import { errorText } from '../../lib/log.ts';
 
-export function notifyUser(c: Context<AppEnv>, userId: string, frame: SocialFrame): void {
+export function notifyUser(c: Context<AppEnv>, userId: string, frame: ServerFrameOf<'friend.request' | 'friend.accepted'>): void {
   const log = c.var.log;
   const push = async () => {
     await c.env.USERS.getByName(userId).notify(frame);

@@ -12,7 +12,9 @@
  */
 import { and, desc, eq, gt, lt, lte, or } from 'drizzle-orm';
 import { friendRequests } from '../../db/schema.ts';
-import type { FriendRequestView } from '../../protocol/social.ts';
+import type { FriendRequest } from '../../protocol/social.ts';
+
+type FriendRequestView = import('zod').infer<typeof FriendRequest>;
 import { uuidv7 } from '../../lib/ids.ts';
 import type { Database, Tx } from '../../services/db.ts';
 import { blockedBy } from './blocks.ts';

@@ -5,10 +5,10 @@
  * socket.
  */
 import { eq } from 'drizzle-orm';
-import { friendships } from '../db/schema.ts';
-import { markOffline, markOnline, presenceOf } from '../services/presence.ts';
-import { redisClient } from '../services/redis.ts';
-import { type Ctx, withDb } from './postgres.ts';
+import { friendships } from '../../db/schema.ts';
+import { markOffline, markOnline, presenceOf } from '../../services/presence.ts';
+import { redisClient } from '../../services/redis.ts';
+import { type Ctx, withDb } from '../kit/postgres.ts';
 
 /** How often a connected user's presence is renewed; the Redis key lives three times as long. */
 export const HEARTBEAT_MS = 30_000;

@@ -3,7 +3,7 @@
  * waitUntil, as Workers require (a pool must not outlive the work that
  * opened it).
  */
-import { connect, type Db } from '../db/client.ts';
+import { connect, type Db } from '../../db/client.ts';
 
 export type Ctx = { waitUntil(p: Promise<unknown>): void };
 

@@ -1,0 +1,394 @@
+/**
+ * ConversationDO — one per conversation (addressed by its id): the single
+ * writer of the conversation's stream.
+ *
+ * A change walks: the RPC method (send, act, setMirror, or the alarm's
+ * expiries) → its I/O first (a forward's source, a file, an old message
+ * loaded back) → the rules (commands.ts) → `append` (event-log.ts: the next
+ * seq and the projections, one synchronous transaction) → `committed`: the
+ * live-view sockets at once, then the outbox consumers (fan-out to members'
+ * UserDOs now, Postgres 50 ms later, …), retried by the one alarm. The
+ * answer leaves after the commit (the output gate holds it until the write
+ * is durable).
+ */
+import { DurableObject } from 'cloudflare:workers';
+import type { Event, MessageAction } from '../../protocol/events.ts';
+import type { ServerFrame } from '../../protocol/frames.ts';
+import type { Draft, SendInput } from '../../protocol/messages.ts';
+import type {
+  ConversationMirror, EventResult, Failure, ForwardSource, HistoryQuery, HistoryResult, Origin, ReadResult, ReceiptsResult,
+  SendResult, StreamResult, SummaryResult,
+} from '../contracts.ts';
+import { AlarmClock } from '../kit/alarms.ts';
+import { migrateSql } from '../kit/migrations.ts';
+import { SocketHub } from '../kit/socket-hub.ts';
+import { edit, forwardable, notMember, post, react, recall, type SeqKind } from './commands.ts';
+import { append, type Change, messageAt } from './event-log.ts';
+import { fanoutConsumer } from './fanout.ts';
+import { PG_CONSUMER, pgConsumer } from './flush.ts';
+import { counters, kindOf, loadMessage, messagePage, msgNoFor, receipts, streamPage, visibleFrom } from './history.ts';
+import { acceptLiveView, closeLiveViews, handleLiveFrame, type LiveView } from './live-view.ts';
+import { BlockMirror, diff, found, recordVersion } from './members.ts';
+import { Outbox, prune } from './outbox.ts';
+import { eventFromPg } from './pg.ts';
+import { toEvent } from './rows.ts';
+import { MIGRATIONS, type EventRow } from './schema.ts';
+import { ConversationState, type Deps, type Entry } from './state.ts';
+
+/** Groups larger than this get no typing and no per-member read receipts. */
+const CHATTY_LIMIT = 100;
+const EXPIRE_BATCH = 200;
+
+type Prepared = { ok: true; draft: Draft; replyTo: SeqKind } | Failure;
+
+export class ConversationDO extends DurableObject<Env> implements LiveView {
+  st!: ConversationState;
+  d!: Deps;
+  private outbox!: Outbox;
+  private readonly alarms: AlarmClock;
+  private readonly blockMirror = new BlockMirror();
+  readonly hub = new SocketHub({ quietUntilSync: false });
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.alarms = new AlarmClock(ctx.storage);
+    ctx.blockConcurrencyWhile(async () => {
+      migrateSql(ctx.storage, MIGRATIONS);
+      this.st = new ConversationState(ctx.storage.sql);
+      this.d = { st: this.st, storage: ctx.storage, env, ctx };
+      this.outbox = new Outbox(this.d, this.alarms, [fanoutConsumer(), pgConsumer()]);
+      this.outbox.onAdvance = (name) => this.advanced(name);
+      await this.alarms.load();
+    });
+  }
+
+  async ping(): Promise<{ ok: true; kind: 'conversation' }> {
+    return { ok: true, kind: 'conversation' };
+  }
+
+  // ── membership and settings, mirrored from Postgres ─────────────────────
+
+  /** Applies a mirror (idempotent; older versions are ignored) and appends the events of what changed. */
+  async setMirror(mirror: ConversationMirror): Promise<{ ok: true; applied: boolean }> {
+    if (!this.st.exists) {
+      found(this.st, this.ctx.storage.sql, this.ctx.storage, mirror);
+      await this.blockMirror.refresh(this.st, this.ctx.storage, this.env, this.ctx).catch((err) => this.log('blocks.refresh_failed', { error: String(err) }));
+      return { ok: true, applied: true };
+    }
+    if (mirror.version < this.st.conv.version) return { ok: true, applied: false };
+    const changes = diff(this.st, mirror);
+    const entries = changes.length ? append(this.st, this.ctx.storage, changes) : [];
+    recordVersion(this.st, this.ctx.storage.sql, mirror.version);
+    const departed = changes.flatMap((c) => ('event' in c && (c.event.kind === 'member.left' || c.event.kind === 'member.removed') ? [c.event.userId] : []));
+    for (const userId of departed) closeLiveViews(this.ctx, `user:${userId}`, 4003, 'no longer a member');
+    this.committed(entries);
+    if (changes.some((c) => 'event' in c && c.event.kind === 'member.joined')) this.ctx.waitUntil(this.refreshBlocks());
+    return { ok: true, applied: true };
+  }
+
+  /** A block between members changed: read them again from Postgres (the record). */
+  async refreshBlocks(): Promise<{ ok: true }> {
+    await this.blockMirror.refresh(this.st, this.ctx.storage, this.env, this.ctx);
+    return { ok: true };
+  }
+
+  // ── sends ──────────────────────────────────────────────────────────────
+
+  /**
+   * Sends from one member, in order. A batch (what a UserDO gathered while its previous call was in flight)
+   * is one commit and one fan-out. A repeated clientMsgId answers with the original.
+   */
+  async send(senderId: string, inputs: SendInput[], origin: Origin = {}): Promise<SendResult[]> {
+    if (!this.st.member(senderId)) return inputs.map(() => notMember(this.st));
+    const prepared = await Promise.all(inputs.map((input) => (this.duplicate(senderId, input.clientMsgId) ? undefined : this.prepare(senderId, input))));
+    // From here to the append: no await, so nothing interleaves.
+    const results: Array<SendResult | undefined> = [];
+    const batch: Array<{ index: number; draft: Draft }> = [];
+    const inBatch = new Map<string, number>();
+    inputs.forEach((input, i) => {
+      const dup = this.duplicate(senderId, input.clientMsgId);
+      if (dup) return void (results[i] = dup);
+      if (inBatch.has(input.clientMsgId)) return; // answered below, like its twin
+      const p = prepared[i]!;
+      if (!p.ok) return void (results[i] = p);
+      const refused = post(this.st, senderId, p.draft, p.replyTo);
+      if (refused) return void (results[i] = refused);
+      inBatch.set(input.clientMsgId, i);
+      batch.push({ index: i, draft: p.draft });
+    });
+    const entries = batch.length ? append(this.st, this.ctx.storage, batch.map(({ draft }) => ({ message: draft, senderId, origin: origin.deviceId }))) : [];
+    entries.forEach((e, k) => {
+      const message = (e.item as { message: import('../../protocol/messages.ts').Message }).message;
+      results[batch[k]!.index] = { ok: true, duplicate: false, message, ack: { clientMsgId: message.clientMsgId, conversationId: message.conversationId, seq: message.seq, id: message.id, createdAt: message.createdAt } };
+    });
+    inputs.forEach((input, i) => {
+      if (results[i]) return;
+      const first = results[inBatch.get(input.clientMsgId)!];
+      results[i] = first && first.ok ? { ...first, duplicate: true } : first;
+    });
+    this.committed(entries);
+    return results as SendResult[];
+  }
+
+  /** The original answer to a repeated clientMsgId, if there was one. */
+  private duplicate(senderId: string, clientMsgId: string): SendResult | undefined {
+    const dup = this.ctx.storage.sql
+      .exec<{ seq: number; id: string; created_at: string }>('SELECT seq, id, created_at FROM dedupe WHERE sender_id = ? AND client_msg_id = ?', senderId, clientMsgId)
+      .toArray()[0];
+    if (!dup) return undefined;
+    const conversationId = this.st.conv.id!;
+    const ack = { clientMsgId, conversationId, seq: dup.seq, id: dup.id, createdAt: dup.created_at };
+    const message = messageAt(this.st, this.ctx.storage.sql, dup.seq) ?? { ...ack, senderId, type: 'text' as const, content: null };
+    return { ok: true, ack, message, duplicate: true };
+  }
+
+  /** What a send needs from outside before its rules can run: a forward's source, the kind of entry it replies to. */
+  private async prepare(senderId: string, input: SendInput): Promise<Prepared> {
+    try {
+      if (input.forwardOf) {
+        const { conversationId, seq } = input.forwardOf;
+        const source: ForwardSource = conversationId === this.st.conv.id ? await this.forwardSource(senderId, seq) : await this.env.CONVERSATIONS.getByName(conversationId).forwardSource(senderId, seq);
+        if (!source.ok) return source;
+        const m = source.message;
+        const draft: Draft = { clientMsgId: input.clientMsgId, type: m.type, content: m.content!, ...(m.fileId ? { fileId: m.fileId } : {}), forwardedFrom: { conversationId, seq, senderId: m.senderId } };
+        return { ok: true, draft, replyTo: 'none' };
+      }
+      const { forwardOf: _f, ...draft } = input;
+      const replyTo = draft.replyToSeq === undefined ? 'none' : await kindOf(this.d, draft.replyToSeq);
+      return { ok: true, draft, replyTo };
+    } catch (err) {
+      this.log('send.prepare_failed', { error: String(err) });
+      return { ok: false, code: 'unavailable', message: 'Could not check this message right now; retry' };
+    }
+  }
+
+  /** For a forward into another conversation: the message, if `userId` may see it and it is not gone. */
+  async forwardSource(userId: string, seq: number): Promise<ForwardSource> {
+    const message = await loadMessage(this.d, seq).catch(() => undefined);
+    const found = forwardable(this.st, userId, message);
+    return 'ok' in found ? found : { ok: true, message: found };
+  }
+
+  // ── changes to messages ────────────────────────────────────────────────
+
+  /** Edit, recall, react: the rules, then one event. A repeat returns the event that made the current state. */
+  async act(actorId: string, action: MessageAction, origin: Origin = {}): Promise<EventResult> {
+    const m = this.st.member(actorId);
+    if (!m) return notMember(this.st);
+    const loaded = action.seq >= visibleFrom(m) ? await loadMessage(this.d, action.seq).catch(() => undefined) : undefined;
+    const target = loaded && messageAt(this.st, this.ctx.storage.sql, action.seq);
+    const now = Date.now();
+    let decision;
+    if (action.kind === 'edit') decision = edit(this.st, actorId, target, action.content, now, Number(this.env.EDIT_WINDOW_SECONDS));
+    else if (action.kind === 'recall') decision = recall(this.st, actorId, target, now, Number(this.env.RECALL_WINDOW_SECONDS));
+    else decision = react(this.st, actorId, target, action.emoji, action.on);
+    if (decision === 'already') {
+      const { version } = this.ctx.storage.sql.exec<{ version: number }>('SELECT version FROM messages WHERE seq = ?', action.seq).one();
+      return this.earlierEvent(version);
+    }
+    if (decision === 'unchanged') return this.reactionEvent(action.seq, (action as { emoji: string }).emoji, actorId);
+    if ('ok' in decision) return decision;
+    const [entry] = append(this.st, this.ctx.storage, [{ event: decision, origin: origin.deviceId }], now);
+    this.committed([entry!]);
+    return { ok: true, event: (entry!.item as { event: Event }).event, changed: true };
+  }
+
+  private async earlierEvent(seq: number): Promise<EventResult> {
+    const row = this.ctx.storage.sql.exec<EventRow>('SELECT * FROM events WHERE seq = ?', seq).toArray()[0];
+    const event = row ? toEvent(this.st.conv.id!, row) : await eventFromPg(this.env, this.ctx, this.st.conv.id!, seq).catch(() => undefined);
+    return event ? { ok: true, event, changed: false } : { ok: false, code: 'unavailable', message: 'Could not read the earlier event; retry' };
+  }
+
+  private reactionEvent(seq: number, emoji: string, userId: string): EventResult {
+    const r = this.ctx.storage.sql
+      .exec<{ active: number; event_seq: number; at: string }>('SELECT active, event_seq, at FROM reactions WHERE seq = ? AND emoji = ? AND user_id = ?', seq, emoji, userId)
+      .toArray()[0];
+    if (!r) return { ok: false, code: 'not_found', message: 'You have not reacted to this message with that emoji' };
+    const kind = r.active ? 'reaction.added' : 'reaction.removed';
+    return { ok: true, changed: false, event: { conversationId: this.st.conv.id!, seq: r.event_seq, kind, actorId: userId, createdAt: r.at, targetSeq: seq, emoji } };
+  }
+
+  // ── after the commit ───────────────────────────────────────────────────
+
+  /** Live views at once, in seq order; then the outbox consumers; expiries on the alarm. */
+  private committed(entries: Entry[]): void {
+    if (entries.length === 0) return;
+    this.broadcastEntries(entries);
+    this.outbox.appended();
+    for (const e of entries) {
+      const expiresAt = 'message' in e.item ? e.item.message.expiresAt : undefined;
+      if (expiresAt) this.alarms.wakeBy(Date.parse(expiresAt));
+    }
+  }
+
+  private broadcastEntries(entries: Entry[]): void {
+    const sockets = this.ctx.getWebSockets();
+    if (sockets.length === 0) return;
+    for (const e of entries) {
+      const frame: ServerFrame = 'message' in e.item ? { type: 'message.new', message: e.item.message } : { type: 'conversation.event', event: e.item.event };
+      const text = JSON.stringify(frame);
+      const at = { conversationId: this.st.conv.id!, seq: e.seq };
+      for (const ws of sockets) {
+        const { userId, socketId } = ws.deserializeAttachment() as { userId: string; socketId: string };
+        const m = this.st.members.get(userId);
+        if (!m || m.joinedSeq > e.seq || (m.leftSeq !== null && m.leftSeq < e.seq)) continue;
+        if (e.origin === `#${socketId}`) continue; // it gets its answer instead
+        this.hub.send(ws, text, at);
+      }
+    }
+  }
+
+  /** Ephemeral frames (receipts, typing) to members' devices and live views, never between a blocked pair. */
+  private pushEphemeral(frame: ServerFrame & { userId: string }, toSelf: boolean): void {
+    const from = frame.userId;
+    const audience = this.st.memberIds().filter((id) => (toSelf || id !== from) && !this.st.blockedBetween(id, from));
+    const text = JSON.stringify(frame);
+    for (const ws of this.ctx.getWebSockets()) {
+      const { userId } = ws.deserializeAttachment() as { userId: string };
+      if (audience.includes(userId)) this.hub.send(ws, text);
+    }
+    this.ctx.waitUntil(Promise.allSettled(audience.filter((id) => id !== from).map((id) => this.env.USERS.getByName(id).push(frame))));
+  }
+
+  private advanced(name: string): void {
+    if (name === PG_CONSUMER) prune(this.d, this.outbox, Number(this.env.HOT_WINDOW_MESSAGES), PG_CONSUMER);
+    if (name === 'fanout') {
+      // Departed members have now heard of their departure: their rows can go.
+      const done = this.outbox.done('fanout');
+      for (const m of [...this.st.members.values()]) {
+        if (m.leftSeq !== null && m.leftSeq <= done) {
+          this.ctx.storage.sql.exec('DELETE FROM members WHERE user_id = ? AND left_seq IS NOT NULL', m.userId);
+          this.st.dropMember(m.userId);
+        }
+      }
+    }
+  }
+
+  // ── read cursors, typing ───────────────────────────────────────────────
+
+  /** Moves `userId`'s read cursor forward (never back), tells the members and the reader's UserDO its counters. */
+  async markRead(userId: string, seq: number): Promise<ReadResult> {
+    const before = this.st.member(userId);
+    if (!before) return notMember(this.st);
+    const target = Math.min(seq, this.st.conv.lastSeq);
+    if (target <= before.readSeq) return { ok: true, seq: before.readSeq };
+    const msgNo = await msgNoFor(this.d, target).catch(() => undefined);
+    if (msgNo === undefined) return { ok: false, code: 'unavailable', message: 'Could not move the read cursor right now; retry' };
+    const m = this.st.member(userId);
+    if (!m) return notMember(this.st);
+    if (target <= m.readSeq) return { ok: true, seq: m.readSeq };
+    const moved = { ...m, readSeq: target, readMsgNo: Math.max(m.readMsgNo, msgNo) };
+    this.ctx.storage.sql.exec('UPDATE members SET read_seq = ?, read_msg_no = ? WHERE user_id = ?', moved.readSeq, moved.readMsgNo, userId);
+    this.st.setMember(moved);
+    const conversationId = this.st.conv.id!;
+    if (this.st.memberIds().length <= CHATTY_LIMIT) this.pushEphemeral({ type: 'receipt.read', conversationId, userId, seq: target }, false);
+    this.ctx.waitUntil(this.env.USERS.getByName(userId).readMoved(conversationId, counters(this.d, moved)).catch(() => {}));
+    return { ok: true, seq: target };
+  }
+
+  /** Typing is ephemeral: pushed to the other members' online devices, never stored. */
+  async typing(userId: string): Promise<{ ok: true } | Failure> {
+    if (!this.st.member(userId)) return notMember(this.st);
+    if (this.st.conv.kind === 'single' && this.st.inAnyBlock(userId)) return { ok: false, code: 'blocked', message: 'Typing between you and this user is blocked' };
+    if (this.st.memberIds().length <= CHATTY_LIMIT) this.pushEphemeral({ type: 'typing', conversationId: this.st.conv.id!, userId }, false);
+    return { ok: true };
+  }
+
+  // ── reads ──────────────────────────────────────────────────────────────
+
+  private async read<T>(userId: string, run: (m: NonNullable<ReturnType<ConversationState['member']>>) => Promise<T> | T): Promise<T | Failure> {
+    const m = this.st.member(userId);
+    if (!m) return notMember(this.st);
+    try {
+      return await run(m);
+    } catch (err) {
+      this.log('read.failed', { error: String(err) });
+      return { ok: false, code: 'unavailable', message: 'History is unavailable right now; retry' };
+    }
+  }
+
+  async history(userId: string, q: HistoryQuery): Promise<HistoryResult> {
+    return this.read(userId, async (m) => ({ ok: true as const, items: await messagePage(this.d, m, q), lastSeq: this.st.conv.lastSeq }));
+  }
+
+  /** Messages and events after `afterSeq`, in seq order: one cursor syncs everything. */
+  async events(userId: string, afterSeq: number, limit: number): Promise<StreamResult> {
+    return this.read(userId, async (m) => ({ ok: true as const, items: await streamPage(this.d, m, afterSeq, limit), lastSeq: this.st.conv.lastSeq }));
+  }
+
+  async summary(userId: string): Promise<SummaryResult> {
+    return this.read(userId, (m) => ({ ok: true as const, ...counters(this.d, m) }));
+  }
+
+  async receipts(userId: string, seq: number): Promise<ReceiptsResult> {
+    return this.read(userId, async (m) => {
+      const message = seq >= visibleFrom(m) ? await loadMessage(this.d, seq) : undefined;
+      if (!message) return { ok: false as const, code: 'not_found', message: 'No message at that seq' };
+      const { readBy, memberCount } = receipts(this.d, message);
+      return { ok: true as const, seq, readCount: readBy.length, memberCount, readBy };
+    });
+  }
+
+  // ── sessions, operations ───────────────────────────────────────────────
+
+  /** Closes the live views a revoked session opened. Idempotent. */
+  async closeSession(sessionId: string): Promise<number> {
+    return closeLiveViews(this.ctx, `sid:${sessionId}`, 4001, 'session revoked');
+  }
+
+  /** Test and operations hook: where the stream and its consumers stand. */
+  async outboxStatus(): Promise<{ lastSeq: number; hotFrom: number; consumers: ReturnType<Outbox['status']>; quarantined: number }> {
+    const quarantined = this.ctx.storage.sql.exec<{ n: number }>('SELECT count(*) AS n FROM quarantine').one().n;
+    return { lastSeq: this.st.conv.lastSeq, hotFrom: this.st.conv.hotFrom, consumers: this.outbox.status(), quarantined };
+  }
+
+  // ── the alarm: outbox consumers, expiries ──────────────────────────────
+
+  override async alarm(): Promise<void> {
+    this.alarms.fired();
+    const now = Date.now();
+    this.expireDue(now);
+    await this.outbox.runDue(now);
+    const nextExpiry = this.ctx.storage.sql.exec<{ t: number | null }>('SELECT min(expires_at) AS t FROM messages WHERE expires_at IS NOT NULL AND gone IS NULL').one().t;
+    const next = [this.outbox.nextWake(), nextExpiry].filter((t): t is number => t !== null);
+    if (next.length) this.alarms.wakeBy(Math.max(Date.now() + 10, Math.min(...next)));
+  }
+
+  /** Disappearing messages whose time has come become `message.expired` events, through the one append. */
+  private expireDue(now: number): void {
+    const due = this.ctx.storage.sql
+      .exec<{ seq: number; sender_id: string }>('SELECT seq, sender_id FROM messages WHERE expires_at <= ? AND gone IS NULL ORDER BY expires_at LIMIT ?', now, EXPIRE_BATCH)
+      .toArray();
+    if (due.length === 0) return;
+    const changes: Change[] = due.map((r) => ({ event: { kind: 'message.expired', actorId: r.sender_id, targetSeq: r.seq } }));
+    this.committed(append(this.st, this.ctx.storage, changes, now));
+  }
+
+  // ── live-view sockets ──────────────────────────────────────────────────
+
+  lease(userId: string, n: number): Promise<number> {
+    return this.env.USERS.getByName(userId).lease(n);
+  }
+
+  /** Only the WebSocket upgrade comes here; the Worker authenticated the user and set the x-beehive-* headers. */
+  override async fetch(request: Request): Promise<Response> {
+    return acceptLiveView(this, this.ctx, request);
+  }
+
+  override async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
+    await handleLiveFrame(this, ws, data);
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    this.hub.forget(ws);
+    ws.close(code === 1005 ? 1000 : code, reason);
+  }
+
+  override async webSocketError(ws: WebSocket): Promise<void> {
+    this.hub.forget(ws);
+  }
+
+  log(event: string, fields: Record<string, unknown> = {}): void {
+    console.log(JSON.stringify({ t: new Date().toISOString(), level: 'warn', event, conversationId: this.st?.conv.id, ...fields }));
+  }
+}
