@@ -5,18 +5,13 @@
  * acked message that Postgres will refuse later.
  */
 import { describe, expect, it } from 'vitest';
-import { api, register, uniqueName, type Account } from './client.ts';
+import { api, befriend, register, uniqueName } from './client.ts';
 import { Socket } from './ws-client.ts';
 
 const BAD = { nul: 'a\u0000b', surrogate: 'a\ud800b' } as const;
 
 function expectRefused(res: { status: number; body: any }) {
   expect({ status: res.status, code: res.body?.error?.code }).toEqual({ status: 400, code: 'validation_failed' });
-}
-
-async function friends(a: Account, b: Account): Promise<void> {
-  const req = await api('POST', '/api/v1/friends/requests', { token: a.accessToken, body: { toUserId: b.user.id } });
-  expect((await api('POST', `/api/v1/friends/requests/${req.body.request.id}/accept`, { token: b.accessToken })).status).toBe(200);
 }
 
 describe.each(Object.entries(BAD))('a string with %s', (_kind, bad) => {
@@ -76,9 +71,9 @@ describe.each(Object.entries(BAD))('a string with %s', (_kind, bad) => {
     expect((await api('GET', '/api/v1/friends/requests?direction=incoming', { token: b.accessToken })).body.items).toEqual([]);
   });
 
-  it('is refused in a group name, an announcement, member ids, and message text or clientMsgId (REST and WS)', async () => {
+  it('is refused in a group name, an announcement, member ids, message text, clientMsgId and edits (REST and WS)', async () => {
     const [a, b] = await Promise.all([register(), register()]);
-    await friends(a, b);
+    await befriend(a, b);
     expectRefused(await api('POST', '/api/v1/conversations', { token: a.accessToken, body: { kind: 'group', name: `team${bad}`, memberIds: [b.user.id] } }));
     expectRefused(await api('POST', '/api/v1/conversations', { token: a.accessToken, body: { kind: 'single', peerId: `${b.user.id}${bad}` } }));
     const created = await api('POST', '/api/v1/conversations', { token: a.accessToken, body: { kind: 'group', name: 'team', memberIds: [b.user.id] } });
@@ -106,5 +101,12 @@ describe.each(Object.entries(BAD))('a string with %s', (_kind, bad) => {
     expect(conv.body.name).toBe('team');
     expect(conv.body.announcement).toBeUndefined();
     expect((await api('GET', `/api/v1/conversations/${id}/messages`, { token: a.accessToken })).body.items).toEqual([]);
+
+    // An edit of a real message, and a reaction, are refused the same way; the message keeps its text.
+    const sent = await send({ clientMsgId: 'c-ok', type: 'text', content: 'hello' });
+    expect(sent.status).toBe(201);
+    expectRefused(await api('PATCH', `/api/v1/conversations/${id}/messages/${sent.body.seq}`, { token: a.accessToken, body: { content: `hi${bad}` } }));
+    const messages = await api('GET', `/api/v1/conversations/${id}/messages`, { token: a.accessToken });
+    expect(messages.body.items.map((m: any) => m.content)).toEqual(['hello']);
   });
 });

@@ -4,7 +4,7 @@
  * blocked the caller and someone the caller blocked all read as never seen.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { api, register, type Account } from './client.ts';
+import { api, befriend, register, type Account } from './client.ts';
 import { Socket } from './ws-client.ts';
 
 const HIDDEN = { online: false, lastSeenAt: null };
@@ -12,12 +12,6 @@ const sockets: Socket[] = [];
 afterEach(async () => {
   await Promise.all(sockets.splice(0).map((s) => s.close()));
 });
-
-async function befriend(a: Account, b: Account): Promise<void> {
-  const req = await api('POST', '/api/v1/friends/requests', { token: a.accessToken, body: { toUserId: b.user.id } });
-  expect(req.status).toBe(201);
-  expect((await api('POST', `/api/v1/friends/requests/${req.body.request.id}/accept`, { token: b.accessToken })).status).toBe(200);
-}
 
 async function online(who: Account): Promise<void> {
   sockets.push(await Socket.open({ token: who.accessToken, deviceId: 'presence' }));
