@@ -22,6 +22,8 @@ export interface StackConfig {
     algolia: number;
     inspector: number;
   };
+  /** Browser origins the local Worker accepts (its ALLOWED_ORIGINS): the usual dev servers. */
+  allowedOrigins: string[];
   /** A real Postgres to use instead of PGlite (the "real server" mode). */
   databaseUrl?: string;
   /** A real Redis to put behind the Upstash REST endpoint instead of ioredis-mock. */
@@ -56,6 +58,8 @@ export function stackConfig(env: NodeJS.ProcessEnv = process.env): StackConfig {
       push: base + 9,
       inspector: base + 442, // 9229 for the default base, like node --inspect
     },
+    // Vite (5173) and the common 3000 of Next.js, CRA and friends; beehive.vars can replace the list.
+    allowedOrigins: ['http://localhost:5173', 'http://127.0.0.1:5173', 'http://localhost:3000'],
     databaseUrl: env.DATABASE_URL || undefined,
     redisUrl: env.REDIS_URL || undefined,
     // Development-only values; production sets its own as Worker secrets.

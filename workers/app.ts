@@ -1,12 +1,13 @@
-/** The Hono app: middleware, one router per resource, the OpenAPI document and its reference page. */
-import { swaggerUI } from '@hono/swagger-ui';
+/** The Hono app: middleware, one router per resource, the OpenAPI document and its reference page (openapi.ts). */
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { LIMITS } from '../protocol/common.ts';
 import type { AppEnv } from './context.ts';
 import { ApiError } from './errors.ts';
+import { corsPolicy } from './middleware/cors.ts';
 import { notFound, onError } from './middleware/errors.ts';
-import { requestContext } from './middleware/request-context.ts';
+import { requestContext, requestIds } from './middleware/request-context.ts';
+import { securityHeaders } from './middleware/security-headers.ts';
 import { authRoutes } from './routes/auth.ts';
 import { conversationRoutes } from './routes/conversations.ts';
 import { friendRoutes } from './routes/friends.ts';
@@ -19,11 +20,14 @@ import { settingsRoutes } from './routes/settings.ts';
 import { streamRoutes } from './routes/stream.ts';
 import { userRoutes } from './routes/users.ts';
 import { wsRoutes } from './routes/ws.ts';
+import { serveApiDocs } from './openapi.ts';
 import { defaultHook } from './validation.ts';
 
 const app = new OpenAPIHono<AppEnv>({ defaultHook });
 
-app.use(requestContext);
+app.use(requestIds, requestContext);
+app.use(securityHeaders);
+app.use('/api/*', corsPolicy);
 app.use(
   '/api/*',
   bodyLimit({
@@ -46,12 +50,7 @@ const routes = app.route('/', healthRoutes).route('/api/v1/auth', authRoutes)
   .route('/api/v1/ws', wsRoutes);
 app.route('/internal/jobs', jobRoutes);
 
-app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
-app.doc31('/openapi.json', {
-  openapi: '3.1.0',
-  info: { title: 'Beehive API', version: '1', description: 'Edge-native instant messaging. See API.md for the WebSocket protocol.' },
-});
-app.get('/docs', swaggerUI({ url: '/openapi.json' }));
+serveApiDocs(app);
 
 app.notFound(notFound);
 app.onError(onError);

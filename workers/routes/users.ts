@@ -16,26 +16,26 @@ const authed = { tags: ['users'], security: secured, middleware: [requireAuth] }
 
 // Literal paths (/me, /search) are registered before /{id}; ids are UUIDs, so they could not collide anyway.
 const getMe = createRoute({
-  ...authed, method: 'get', path: '/me', summary: 'My profile (with my email)',
+  operationId: 'getMe', ...authed, method: 'get', path: '/me', summary: 'My profile (with my email)',
   responses: { 200: jsonResponse(User, 'The signed-in user'), ...errors(401) },
 });
 const patchMe = createRoute({
-  ...authed, method: 'patch', path: '/me', summary: 'Edit my profile (null clears avatar or bio)',
+  operationId: 'updateMe', ...authed, method: 'patch', path: '/me', summary: 'Edit my profile (null clears avatar or bio)',
   request: { body: jsonBody(ProfilePatch) },
   responses: { 200: jsonResponse(User, 'The updated profile'), ...errors(400, 401, 413) },
 });
 const search = createRoute({
-  ...authed, method: 'get', path: '/search', summary: 'Find users by username or nickname prefix',
+  operationId: 'searchUsers', ...authed, method: 'get', path: '/search', summary: 'Find users by username or nickname prefix',
   request: { query: SearchQuery },
   responses: { 200: jsonResponse(UserPage, 'Matches ordered by username'), ...errors(400, 401) },
 });
 const byIds = createRoute({
-  ...authed, method: 'get', path: '/', summary: 'Public profiles of up to 100 users',
+  operationId: 'getUsers', ...authed, method: 'get', path: '/', summary: 'Public profiles of up to 100 users',
   request: { query: UsersByIdsQuery },
   responses: { 200: jsonResponse(UserPage, 'In the order asked; unknown ids are left out; never a next page'), ...errors(400, 401) },
 });
 const byId = createRoute({
-  ...authed, method: 'get', path: '/{id}', summary: 'A public profile',
+  operationId: 'getUser', ...authed, method: 'get', path: '/{id}', summary: 'A public profile',
   request: { params: IdParam },
   responses: { 200: jsonResponse(User, 'The user (email only if it is you)'), ...errors(400, 401, 404) },
 });
