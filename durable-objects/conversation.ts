@@ -14,6 +14,7 @@ import { DurableObject } from 'cloudflare:workers';
 import { checkContent, type Message, type SendInput, type ServerFrame } from '../protocol/messages.ts';
 import type { Failure, HistoryQuery, HistoryResult, MemberMirror, Origin, ReadResult, Role, SendResult, SummaryResult } from './contracts.ts';
 import { uuidv7 } from '../lib/ids.ts';
+import { prepareFileMessage } from '../services/files/messages.ts';
 import { qstashClient } from '../services/qstash.ts';
 import { flushToPostgres, historyFromPostgres } from './conversation-store.ts';
 import { errorFrame, parseFrame, sendFrame } from './sockets.ts';
@@ -144,6 +145,14 @@ export class ConversationDO extends DurableObject<Env> {
     if (invalid) return { ok: false, code: 'validation_failed', message: invalid };
     const blocked = this.sql.exec('SELECT 1 FROM blocks WHERE blocker_id = ? OR blocked_id = ?', senderId, senderId).toArray().length > 0;
     if (blocked) return { ok: false, code: 'blocked', message: 'Messages between you and this user are blocked' };
+    if (input.type !== 'text' && input.fileId) {
+      // Before the synchronous block: may the sender send this file, and let the members read it from now on.
+      const prepared = await prepareFileMessage(this.env, this.ctx, { senderId, conversationId: this.state().conversation_id!, fileId: input.fileId, msgType: input.type });
+      if (!prepared.ok) return prepared;
+      // Image dimensions come from the file's header, not from the client.
+      const { width, height } = prepared.file;
+      if (input.type === 'image' && width && height && typeof input.content === 'object') input = { ...input, content: { ...input.content, width, height } };
+    }
 
     // From here to the return: synchronous SQLite only, so no other send can interleave.
     const state = this.state();

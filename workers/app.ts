@@ -7,8 +7,10 @@ import type { AppEnv } from './context.ts';
 import { ApiError } from './errors.ts';
 import { notFound, onError } from './middleware/errors.ts';
 import { requestContext } from './middleware/request-context.ts';
+import { isUploadRequest } from './files/limits.ts';
 import { authRoutes } from './routes/auth.ts';
 import { conversationRoutes } from './routes/conversations.ts';
+import { fileRoutes } from './routes/files.ts';
 import { friendRoutes } from './routes/friends.ts';
 import { healthRoutes } from './routes/health.ts';
 import { jobRoutes } from './routes/jobs.ts';
@@ -21,21 +23,21 @@ import { defaultHook } from './validation.ts';
 const app = new OpenAPIHono<AppEnv>({ defaultHook });
 
 app.use(requestContext);
-app.use(
-  '/api/*',
-  bodyLimit({
-    maxSize: LIMITS.bodyBytes,
-    onError: () => {
-      throw new ApiError('too_large', `Request bodies are limited to ${LIMITS.bodyBytes} bytes`);
-    },
-  }),
-);
+const jsonBodyLimit = bodyLimit({
+  maxSize: LIMITS.bodyBytes,
+  onError: () => {
+    throw new ApiError('too_large', `Request bodies are limited to ${LIMITS.bodyBytes} bytes`);
+  },
+});
+// File bytes are streamed and limited by their own routes (FILE_MAX_BYTES, FILE_SINGLE_MAX_BYTES).
+app.use('/api/*', (c, next) => (isUploadRequest(c.req.method, c.req.path) ? next() : jsonBodyLimit(c, next)));
 
 const routes = app.route('/', healthRoutes).route('/api/v1/auth', authRoutes).route('/api/v1/users', userRoutes)
   .route('/api/v1/friends', friendRoutes)
   .route('/api/v1/conversations', conversationRoutes)
   .route('/api/v1/conversations', messageRoutes)
   .route('/api/v1/presence', presenceRoutes)
+  .route('/api/v1/files', fileRoutes)
   .route('/api/v1/ws', wsRoutes);
 app.route('/internal/jobs', jobRoutes);
 

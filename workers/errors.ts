@@ -27,7 +27,12 @@ const STATUS = {
   blocked_by_you: 409,
   request_expired: 409,
   request_not_pending: 409,
+  /** Instant upload: the bytes are not known, or the proof of having them is wrong (deliberately one answer). */
+  upload_required: 409,
+  /** tus: a missing or unsupported Tus-Resumable version. */
+  precondition_failed: 412,
   too_large: 413,
+  range_not_satisfiable: 416,
   upgrade_required: 426,
   unsupported_media_type: 415,
   rate_limited: 429,
