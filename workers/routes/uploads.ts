@@ -21,7 +21,8 @@ import { requireAuth } from '../middleware/auth.ts';
 
 const tusHeaders = createMiddleware<AppEnv>(async (c, next) => {
   try {
-    if (c.req.method !== 'OPTIONS' && c.req.header('tus-resumable') !== TUS_VERSION) {
+    // OPTIONS is discovery, and a GET of the status (JSON) is this API's own, not tus's.
+    if (c.req.method !== 'OPTIONS' && c.req.method !== 'GET' && c.req.header('tus-resumable') !== TUS_VERSION) {
       throw new ApiError('precondition_failed', `This server speaks tus ${TUS_VERSION} (send Tus-Resumable: ${TUS_VERSION})`, { headers: { 'Tus-Version': TUS_VERSION } });
     }
     await next();
