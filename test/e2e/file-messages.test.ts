@@ -5,19 +5,11 @@
  * takes that away, and releaseFileRefs — the call the outbox job makes — lets
  * a deleted file and its blob go, down to R2.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { api, register, stack, type Account } from './client.ts';
-import { bytes, content, openR2, pgPool, pngHeader, sha256, uploadFile, type R2View } from './files-support.ts';
+import { bytes, content, pngHeader, sha256, uploadFile, useStores } from './files-support.ts';
 
-const pool = pgPool();
-let r2: R2View;
-beforeAll(async () => {
-  r2 = await openR2();
-});
-afterAll(async () => {
-  await pool.end();
-  await r2.dispose();
-});
+const { pool, r2 } = useStores();
 
 let n = 0;
 async function send(acct: Account, conv: string, body: Record<string, unknown>) {
@@ -104,21 +96,21 @@ describe('messages with files', () => {
     // The owner deletes the file: the live message still holds it, so the bytes stay for the members.
     expect((await api('DELETE', `/api/v1/files/${doc.id}`, { token: a.accessToken })).status).toBe(204);
     expect(sha256((await content(b, doc.id)).bytes)).toBe(sha256(data));
-    expect(await r2.bucket.head(key)).not.toBeNull();
+    expect(await r2().head(key)).not.toBeNull();
     // The recall, as it reaches Postgres: from then on no one reads the file through that message.
     await pool.query('UPDATE messages SET recalled = true WHERE conversation_id = $1 AND seq = $2', [conv, sent.body.seq]);
     expect((await content(b, doc.id)).status).toBe(404);
-    expect(await r2.bucket.head(key)).not.toBeNull();
+    expect(await r2().head(key)).not.toBeNull();
     // The outbox job's call. Run twice: it is idempotent.
     // Imported by a non-literal path: the Node side type-checks without the Workers types that module uses.
     const releaseModule: string = '../../services/files/messages.ts';
     const { releaseFileRefs } = (await import(releaseModule)) as {
       releaseFileRefs(env: unknown, ctx: unknown, a: { conversationId: string; fileIds: string[] }): Promise<void>;
     };
-    const env = { DATABASE_URL: stack.databaseUrl, NEON_WS_PROXY: stack.neonProxy, FILES: r2.bucket };
+    const env = { DATABASE_URL: stack.databaseUrl, NEON_WS_PROXY: stack.neonProxy, FILES: r2() };
     const ctx = { waitUntil: (p: Promise<unknown>) => void p.catch(() => {}) };
     for (let i = 0; i < 2; i++) await releaseFileRefs(env, ctx, { conversationId: conv, fileIds: [doc.id] });
-    expect(await r2.bucket.head(key)).toBeNull();
+    expect(await r2().head(key)).toBeNull();
     expect((await pool.query('SELECT count(*)::int AS n FROM files WHERE id = $1', [doc.id])).rows[0].n).toBe(0);
     expect((await pool.query('SELECT count(*)::int AS n FROM blobs WHERE sha256 = $1', [doc.sha256])).rows[0].n).toBe(0);
     expect((await pool.query('SELECT count(*)::int AS n FROM file_grants WHERE file_id = $1', [doc.id])).rows[0].n).toBe(0);

@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { neonConfig, Pool } from '@neondatabase/serverless';
 import { getPlatformProxy } from 'wrangler';
 import ws from 'ws';
+import { afterAll, beforeAll } from 'vitest';
+import { pseudoRandomBytes } from '../fixtures/bytes.ts';
 import { api, stack, type Account } from './client.ts';
 
 neonConfig.webSocketConstructor = ws;
@@ -17,18 +19,8 @@ Object.assign(neonConfig, { wsProxy: stack.neonProxy, useSecureWebSocket: false,
 
 export const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
-/** Deterministic pseudo-random bytes (fast for many MiB). */
-export function bytes(n: number, seed = Date.now()): Uint8Array {
-  const out = new Uint8Array(n);
-  let x = (seed ^ 0x9e3779b9) >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
+/** Pseudo-random bytes; a different seed each call unless one is given. */
+export const bytes = (n: number, seed = Date.now() + Math.floor(Math.random() * 1e6)) => pseudoRandomBytes(n, seed);
 
 export function pgPool(): Pool {
   const pool = new Pool({ connectionString: stack.databaseUrl, max: 1 });
@@ -45,6 +37,20 @@ export interface R2Bucket {
 export interface R2View {
   bucket: R2Bucket;
   dispose(): Promise<void>;
+}
+
+/** Postgres and R2 for one test file, opened before its tests and closed after them. */
+export function useStores(): { pool: Pool; r2: () => R2Bucket } {
+  const pool = pgPool();
+  let view: R2View | undefined;
+  beforeAll(async () => {
+    view = await openR2();
+  });
+  afterAll(async () => {
+    await pool.end();
+    await view?.dispose();
+  });
+  return { pool, r2: () => view!.bucket };
 }
 
 export async function openR2(): Promise<R2View> {

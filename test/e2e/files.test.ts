@@ -3,20 +3,12 @@
  * their safety, signed URLs, deletion down to R2, avatars — each rule tried
  * with the wrong user too. The test stack sets FILE_SINGLE_MAX_BYTES to 6 MiB.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { api, register, stack, type Account } from './client.ts';
-import { bytes, content, openR2, pgPool, pngHeader, sha256, uploadFile, type R2View } from './files-support.ts';
+import { bytes, content, pngHeader, sha256, uploadFile, useStores } from './files-support.ts';
 
 const MiB = 1024 * 1024;
-const pool = pgPool();
-let r2: R2View;
-beforeAll(async () => {
-  r2 = await openR2();
-});
-afterAll(async () => {
-  await pool.end();
-  await r2.dispose();
-});
+const { pool, r2 } = useStores();
 
 const blobKeyOf = async (sha: string) => (await pool.query('SELECT r2_key FROM blobs WHERE sha256 = $1', [sha])).rows[0]?.r2_key as string | undefined;
 
@@ -44,7 +36,7 @@ describe('single upload', () => {
     const up = await uploadFile(a, data);
     expect(up.status).toBe(201);
     expect(up.body.sha256).toBe(sha256(data));
-    const stored = await r2.bucket.head((await blobKeyOf(sha256(data)))!);
+    const stored = await r2().head((await blobKeyOf(sha256(data)))!);
     expect(stored?.size).toBe(data.length);
     expect(sha256((await content(a, up.body.id)).bytes)).toBe(sha256(data));
   });
@@ -93,7 +85,7 @@ describe('single upload', () => {
 
   it('refuses oversize, malformed and non-multipart bodies, storing nothing', async () => {
     const a = await register();
-    const before = (await r2.bucket.list({ prefix: 'blobs/' })).objects.length;
+    const before = (await r2().list({ prefix: 'blobs/' })).objects.length;
     const big = await uploadFile(a, bytes(6 * MiB + 1));
     expect(big.status).toBe(413);
     expect(big.body.error.code).toBe('too_large');
@@ -107,7 +99,7 @@ describe('single upload', () => {
     const json = await api('POST', '/api/v1/files', { token: a.accessToken, body: { file: 'x' } });
     expect(json.status).toBe(415);
     expect(json.body.error.code).toBe('unsupported_media_type');
-    expect((await r2.bucket.list({ prefix: 'blobs/' })).objects.length).toBe(before);
+    expect((await r2().list({ prefix: 'blobs/' })).objects.length).toBe(before);
   });
 });
 
@@ -180,9 +172,9 @@ describe('dedupe and deletion', () => {
     const { rows } = await pool.query('SELECT r2_key FROM blobs WHERE sha256 = $1', [fa.sha256]);
     expect(rows).toHaveLength(1);
     expect(rows[0].r2_key).toBe(`blobs/${fa.id}`);
-    expect(await r2.bucket.head(`blobs/${fa.id}`)).not.toBeNull();
+    expect(await r2().head(`blobs/${fa.id}`)).not.toBeNull();
     // The second copy was deleted once it was known to be a duplicate.
-    expect(await r2.bucket.head(`blobs/${fb.id}`)).toBeNull();
+    expect(await r2().head(`blobs/${fb.id}`)).toBeNull();
     expect((await pool.query('SELECT count(*)::int AS n FROM blob_garbage')).rows[0].n).toBe(0);
   });
 
@@ -195,10 +187,10 @@ describe('dedupe and deletion', () => {
     expect((await api('DELETE', `/api/v1/files/${fa.id}`, { token: a.accessToken })).status).toBe(204);
     expect((await api('GET', `/api/v1/files/${fa.id}`, { token: a.accessToken })).status).toBe(404);
     expect((await api('DELETE', `/api/v1/files/${fa.id}`, { token: a.accessToken })).status).toBe(404);
-    expect(await r2.bucket.head(key)).not.toBeNull();
+    expect(await r2().head(key)).not.toBeNull();
     expect(sha256((await content(b, fb.id)).bytes)).toBe(fa.sha256);
     expect((await api('DELETE', `/api/v1/files/${fb.id}`, { token: b.accessToken })).status).toBe(204);
-    expect(await r2.bucket.head(key)).toBeNull();
+    expect(await r2().head(key)).toBeNull();
     expect(await blobKeyOf(fa.sha256)).toBeUndefined();
     // The same bytes again: a fresh blob under a fresh key.
     const again = (await uploadFile(a, data)).body;

@@ -14,19 +14,9 @@ import { cleanFileName, resolveContentType, servedInline } from '../../services/
 import { formBoundary, MalformedMultipart, multipartParts } from '../../workers/files/multipart.ts';
 import { parseRange } from '../../workers/files/range.ts';
 import { parseUploadMetadata } from '../../workers/files/tus.ts';
+import { pseudoRandomBytes } from '../fixtures/bytes.ts';
 
-function random(n: number, seed = 1): Uint8Array {
-  // Deterministic and fast (getRandomValues is capped at 64 KiB per call).
-  const out = new Uint8Array(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
+const random = pseudoRandomBytes;
 
 const sha = async (b: Uint8Array) => hex(await crypto.subtle.digest('SHA-256', b));
 
