@@ -48,8 +48,8 @@ async function writeObject(bucket: R2Bucket, key: string, chunks: AsyncIterable<
         head.push(chunk.slice(0, SNIFF_BYTES - headBytes));
         headBytes += head.at(-1)!.length;
       }
-      // DigestStream may take ownership of what it is given: hash a copy-free view, keep our own reference for R2.
-      await hashing.write(chunk.slice());
+      // DigestStream reads the chunk without taking it over (checked), so the same bytes go on to R2 uncopied.
+      await hashing.write(chunk);
       buffer.push(chunk);
       for (let part = buffer.takePart(); part; part = buffer.takePart()) await send(part);
     }
