@@ -95,7 +95,8 @@ export class UploadDO extends DurableObject<Env> {
     if (!u) return refuse(body, notFound);
     if (this.active) {
       await this.active.stop();
-      u = this.state.load()!;
+      u = this.owned(userId);
+      if (!u) return refuse(body, notFound); // terminated meanwhile
     }
     if (u.sha256) return refuse(body, offset === u.length ? (u.file ? this.status(u) : await this.register(u)) : conflict(u));
     if (offset !== offsetOf(u)) return refuse(body, conflict(u));
