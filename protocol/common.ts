@@ -44,7 +44,7 @@ export const Timestamp = z.iso.datetime().openapi({ example: '2026-11-22T04:55:0
 
 const STATUS_TEXT: Record<ErrorStatus, string> = {
   400: 'Bad request', 401: 'Not signed in', 403: 'Forbidden', 404: 'Not found', 405: 'Method not allowed',
-  409: 'Conflict', 413: 'Too large', 415: 'Unsupported media type', 426: 'Upgrade required',
+  409: 'Conflict', 412: 'Precondition failed', 413: 'Too large', 415: 'Unsupported media type', 416: 'Range not satisfiable', 426: 'Upgrade required',
   429: 'Rate limited', 500: 'Internal error', 503: 'Unavailable',
 };
 

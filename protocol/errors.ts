@@ -33,8 +33,13 @@ export const ERROR_STATUS = {
   request_expired: 409,
   request_not_pending: 409,
   subscription_limit: 409,
+  /** Instant upload: the bytes are not known, or the proof of having them is wrong (deliberately one answer). */
+  upload_required: 409,
+  /** tus: a missing or unsupported Tus-Resumable version. */
+  precondition_failed: 412,
   too_large: 413,
   unsupported_media_type: 415,
+  range_not_satisfiable: 416,
   upgrade_required: 426,
   rate_limited: 429,
   internal: 500,

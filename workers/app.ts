@@ -6,10 +6,12 @@ import type { AppEnv } from './context.ts';
 import { ApiError } from './errors.ts';
 import { corsPolicy } from './middleware/cors.ts';
 import { notFound, onError } from './middleware/errors.ts';
+import { isUploadRequest } from './files/limits.ts';
 import { requestContext, requestIds } from './middleware/request-context.ts';
 import { securityHeaders } from './middleware/security-headers.ts';
 import { authRoutes } from './routes/auth.ts';
 import { conversationRoutes } from './routes/conversations.ts';
+import { fileRoutes } from './routes/files.ts';
 import { friendRoutes } from './routes/friends.ts';
 import { healthRoutes } from './routes/health.ts';
 import { jobRoutes } from './routes/jobs.ts';
@@ -28,15 +30,14 @@ const app = new OpenAPIHono<AppEnv>({ defaultHook });
 app.use(requestIds, requestContext);
 app.use(securityHeaders);
 app.use('/api/*', corsPolicy);
-app.use(
-  '/api/*',
-  bodyLimit({
-    maxSize: LIMITS.bodyBytes,
-    onError: () => {
-      throw new ApiError('too_large', `Request bodies are limited to ${LIMITS.bodyBytes} bytes`);
-    },
-  }),
-);
+const jsonBodyLimit = bodyLimit({
+  maxSize: LIMITS.bodyBytes,
+  onError: () => {
+    throw new ApiError('too_large', `Request bodies are limited to ${LIMITS.bodyBytes} bytes`);
+  },
+});
+// File bytes are streamed and limited by their own routes (FILE_MAX_BYTES, FILE_SINGLE_MAX_BYTES).
+app.use('/api/*', (c, next) => (isUploadRequest(c.req.method, c.req.path) ? next() : jsonBodyLimit(c, next)));
 
 const routes = app.route('/', healthRoutes).route('/api/v1/auth', authRoutes)
   .route('/api/v1/users/me/settings', settingsRoutes)
@@ -47,6 +48,7 @@ const routes = app.route('/', healthRoutes).route('/api/v1/auth', authRoutes)
   .route('/api/v1/conversations', streamRoutes)
   .route('/api/v1/presence', presenceRoutes)
   .route('/api/v1/push', pushRoutes)
+  .route('/api/v1/files', fileRoutes)
   .route('/api/v1/ws', wsRoutes);
 app.route('/internal/jobs', jobRoutes);
 

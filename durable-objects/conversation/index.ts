@@ -22,10 +22,12 @@ import type {
 import { AlarmClock } from '../kit/alarms.ts';
 import { migrateSql } from '../kit/migrations.ts';
 import { instrument } from '../kit/sql-stats.ts';
+import { prepareFileMessage } from '../../services/files/messages.ts';
 import { SocketHub } from '../kit/socket-hub.ts';
 import { edit, forwardable, notMember, post, react, recall, type SeqKind } from './commands.ts';
 import { append, type Change, messageAt } from './event-log.ts';
 import { fanoutConsumer } from './fanout.ts';
+import { filesConsumer } from './files.ts';
 import { PG_CONSUMER, pgConsumer } from './flush.ts';
 import { counters, kindOf, loadMessage, messagePage, msgNoFor, receipts, streamPage, visibleFrom } from './history.ts';
 import { acceptLiveView, closeLiveViews, handleLiveFrame, type LiveView } from './live-view.ts';
@@ -60,7 +62,7 @@ export class ConversationDO extends DurableObject<Env> implements LiveView {
       migrateSql(this.storage, MIGRATIONS);
       this.st = new ConversationState(this.storage.sql);
       this.d = { st: this.st, storage: this.storage, env, ctx };
-      this.outbox = new Outbox(this.d, this.alarms, [fanoutConsumer(), pgConsumer()]);
+      this.outbox = new Outbox(this.d, this.alarms, [fanoutConsumer(), pgConsumer(), filesConsumer()]);
       this.outbox.onAdvance = (name) => this.advanced(name);
       await this.alarms.load();
     });
@@ -146,19 +148,33 @@ export class ConversationDO extends DurableObject<Env> implements LiveView {
     return { ok: true, ack, message, duplicate: true };
   }
 
-  /** What a send needs from outside before its rules can run: a forward's source, the kind of entry it replies to. */
+  /**
+   * What a send needs from outside before its rules can run: a forward's source, the kind of entry it
+   * replies to, and for a media message the file (the sender may read it, its type fits, and the
+   * members may read it from now on: services/files).
+   */
   private async prepare(senderId: string, input: SendInput): Promise<Prepared> {
     try {
+      let draft: Draft;
+      let replyTo: SeqKind = 'none';
       if (input.forwardOf) {
         const { conversationId, seq } = input.forwardOf;
         const source: ForwardSource = conversationId === this.st.conv.id ? await this.forwardSource(senderId, seq) : await this.env.CONVERSATIONS.getByName(conversationId).forwardSource(senderId, seq);
         if (!source.ok) return source;
         const m = source.message;
-        const draft: Draft = { clientMsgId: input.clientMsgId, type: m.type, content: m.content!, ...(m.fileId ? { fileId: m.fileId } : {}), forwardedFrom: { conversationId, seq, senderId: m.senderId } };
-        return { ok: true, draft, replyTo: 'none' };
+        draft = { clientMsgId: input.clientMsgId, type: m.type, content: m.content!, ...(m.fileId ? { fileId: m.fileId } : {}), forwardedFrom: { conversationId, seq, senderId: m.senderId } };
+      } else {
+        const { forwardOf: _f, ...composed } = input;
+        draft = composed;
+        if (draft.replyToSeq !== undefined) replyTo = await kindOf(this.d, draft.replyToSeq);
       }
-      const { forwardOf: _f, ...draft } = input;
-      const replyTo = draft.replyToSeq === undefined ? 'none' : await kindOf(this.d, draft.replyToSeq);
+      if (draft.type !== 'text' && draft.fileId && this.st.member(senderId)) {
+        const file = await prepareFileMessage(this.env, this.ctx, { senderId, conversationId: this.st.conv.id!, fileId: draft.fileId, msgType: draft.type });
+        if (!file.ok) return file;
+        // Image dimensions come from the file's header, not from the client.
+        const { width, height } = file.file;
+        if (draft.type === 'image' && width && height && typeof draft.content === 'object' && draft.content !== null) draft = { ...draft, content: { ...draft.content, width, height } };
+      }
       return { ok: true, draft, replyTo };
     } catch (err) {
       this.log('send.prepare_failed', { error: String(err) });
@@ -255,7 +271,11 @@ export class ConversationDO extends DurableObject<Env> implements LiveView {
   }
 
   private advanced(name: string): void {
-    if (name === PG_CONSUMER) prune(this.d, this.outbox, Number(this.env.HOT_WINDOW_MESSAGES), PG_CONSUMER);
+    if (name === PG_CONSUMER) {
+      prune(this.d, this.outbox, Number(this.env.HOT_WINDOW_MESSAGES), PG_CONSUMER);
+      // What now is in Postgres may let file references go.
+      this.outbox.kick(this.outbox.consumers.find((c) => c.name === 'files')!);
+    }
     if (name === 'fanout') {
       // Departed members have now heard of their departure: their rows can go.
       const done = this.outbox.done('fanout');

@@ -29,6 +29,8 @@ export interface StackInfo {
   /** Postgres as the Worker reaches it: its URL and the Neon bridge (for tests that look at what was flushed). */
   databaseUrl: string;
   neonProxy: string;
+  /** wrangler dev's --persist-to folder (R2 and Durable Object state), for tests that look at what R2 holds. */
+  wranglerState: string;
 }
 
 declare module 'vitest' {
@@ -67,6 +69,9 @@ export default async function setup(project: TestProject) {
         FANOUT_RPC_LIMIT: '5',
         // A small hot window, so history pages come from Postgres after a few dozen messages.
         HOT_WINDOW_MESSAGES: '10',
+        // Small file limits, so the size tests move megabytes, not hundreds of them (still above R2's 5 MiB part).
+        FILE_SINGLE_MAX_BYTES: String(6 * 1024 * 1024),
+        FILE_MAX_BYTES: String(20 * 1024 * 1024),
       },
     });
     // Drain wrangler's output so a full pipe never stalls it.
@@ -96,6 +101,7 @@ export default async function setup(project: TestProject) {
     control: control.url,
     databaseUrl: services.urls.postgres,
     neonProxy: services.urls.neonProxy,
+    wranglerState: path.join(stateDir, 'wrangler'),
   });
   return async () => {
     await control.close();

@@ -15,6 +15,8 @@ const DEFAULTS = {
   send_code_email: [5, 3600],
   register_ip: [20, 3600],
   reset_ip: [20, 3600],
+  /** Uploads started per user (POST /files, tus creation, instant challenges). */
+  upload_user: [120, 60],
 } satisfies Record<string, [number, number]>;
 
 export type LimitName = keyof typeof DEFAULTS;

@@ -15,7 +15,7 @@ import { originPolicy, originTrust } from '../lib/origins.ts';
 const shared = {
   allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
   allowHeaders: ['Authorization', 'Content-Type', 'X-Request-Id', 'Tus-Resumable', 'Upload-Length', 'Upload-Offset', 'Upload-Metadata'],
-  exposeHeaders: ['Location', 'Upload-Offset', 'Upload-Length', 'Tus-Resumable', 'Retry-After', 'X-Request-Id', 'Beehive-File-Id'],
+  exposeHeaders: ['Location', 'Upload-Offset', 'Upload-Length', 'Tus-Resumable', 'Tus-Version', 'Tus-Extension', 'Tus-Max-Size', 'Retry-After', 'X-Request-Id', 'Beehive-File-Id'],
   // Browsers cap this (Chrome at 2 h); 10 min keeps a changed ALLOWED_ORIGINS from lingering long.
   maxAge: 600,
 };

@@ -1,6 +1,7 @@
 /** /api/v1/users — profiles: mine (read, edit), anyone's public one, by ids, by search; and blocks (blocks.ts). */
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { User } from '../../protocol/accounts.ts';
+import { checkUserAvatar } from '../../services/files/access.ts';
 import { errors, jsonBody, jsonResponse } from '../../protocol/common.ts';
 import { IdParam, ProfilePatch, SearchQuery, UserPage, UsersByIdsQuery } from '../../protocol/social.ts';
 import type { AppEnv } from '../context.ts';
@@ -51,6 +52,10 @@ export const userRoutes = new OpenAPIHono<AppEnv>({ defaultHook })
     const me = c.var.auth.userId;
     const deps = { env: c.env, db: c.var.pg.db, log: c.var.log };
     const changes = c.req.valid('json');
+    if (changes.avatarFileId) {
+      const avatar = await checkUserAvatar(c.var.pg.db, me, changes.avatarFileId);
+      if (!avatar.ok) throw new ApiError(avatar.code, avatar.message);
+    }
     const user = Object.keys(changes).length > 0 ? await updateProfile(deps, me, changes, new Date()) : await getProfile(deps, me);
     if (!user) throw new ApiError('unauthenticated', 'This account no longer exists');
     return c.json(profileView(user, me), 200);
