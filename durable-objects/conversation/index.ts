@@ -28,6 +28,7 @@ import { edit, forwardable, notMember, post, react, recall, type SeqKind } from 
 import { append, type Change, messageAt } from './event-log.ts';
 import { fanoutConsumer } from './fanout.ts';
 import { filesConsumer } from './files.ts';
+import { searchConsumer, searchState } from './search.ts';
 import { PG_CONSUMER, pgConsumer } from './flush.ts';
 import { counters, kindOf, loadMessage, messagePage, msgNoFor, receipts, streamPage, visibleFrom } from './history.ts';
 import { acceptLiveView, closeLiveViews, handleLiveFrame, type LiveView } from './live-view.ts';
@@ -62,7 +63,7 @@ export class ConversationDO extends DurableObject<Env> implements LiveView {
       migrateSql(this.storage, MIGRATIONS);
       this.st = new ConversationState(this.storage.sql);
       this.d = { st: this.st, storage: this.storage, env, ctx };
-      this.outbox = new Outbox(this.d, this.alarms, [fanoutConsumer(), pgConsumer(), filesConsumer()]);
+      this.outbox = new Outbox(this.d, this.alarms, [fanoutConsumer(), pgConsumer(), filesConsumer(), searchConsumer()]);
       this.outbox.onAdvance = (name) => this.advanced(name);
       await this.alarms.load();
     });
@@ -351,6 +352,23 @@ export class ConversationDO extends DurableObject<Env> implements LiveView {
       const { readBy, memberCount } = receipts(this.d, message);
       return { ok: true as const, seq, readCount: readBy.length, memberCount, readBy };
     });
+  }
+
+  /** Messages at `seqs` in their current state, those `userId` may see (search hits to show). */
+  async messagesAt(userId: string, seqs: number[]): Promise<HistoryResult> {
+    return this.read(userId, async (m) => {
+      const items = [];
+      for (const seq of seqs.slice(0, 100)) {
+        const message = seq >= visibleFrom(m) ? await loadMessage(this.d, seq) : undefined;
+        if (message) items.push(message);
+      }
+      return { ok: true as const, items, lastSeq: this.st.conv.lastSeq };
+    });
+  }
+
+  /** For the search job: what the index should hold for these messages now. */
+  async searchState(seqs: number[]): Promise<ReturnType<typeof searchState>> {
+    return searchState(this.d, seqs.slice(0, 500));
   }
 
   // ── sessions, operations ───────────────────────────────────────────────

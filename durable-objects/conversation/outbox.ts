@@ -58,12 +58,14 @@ export class Outbox {
     for (const r of d.storage.sql.exec<{ consumer: string; done_seq: number; attempts: number; next_at: number | null; last_error: string | null }>('SELECT * FROM outbox')) {
       this.cursors.set(r.consumer, { doneSeq: r.done_seq, attempts: r.attempts, nextAt: r.next_at, lastError: r.last_error });
     }
+    // Every consumer has its cursor before the first append: a new one serves what is appended from now on.
+    for (const c of consumers) this.cursor(c.name);
   }
 
   cursor(name: string): Cursor {
     let c = this.cursors.get(name);
     if (!c) {
-      // A consumer added after entries exist starts at the end: it serves what is appended from now on.
+      // A consumer added after entries exist starts at the end.
       c = { doneSeq: this.d.st.conv.lastSeq, attempts: 0, nextAt: null, lastError: null };
       this.cursors.set(name, c);
       this.save(name, c);

@@ -168,6 +168,11 @@ export class UserDO extends DurableObject<Env> {
     return withDb(this.env, this.ctx, (db) => membershipOf(db, conversationId, this.userId()));
   }
 
+  /** The conversations the user is a member of now (whose index rows have their view): what search may look in. */
+  async conversationIds(): Promise<string[]> {
+    return this.sql.exec<{ conversation_id: string }>('SELECT conversation_id FROM convs WHERE view IS NOT NULL').toArray().map((r) => r.conversation_id);
+  }
+
   async getMuted(conversationId: string): Promise<{ muted: boolean }> {
     return { muted: (convRow(this.sql, conversationId)?.muted ?? 0) === 1 };
   }
