@@ -3,17 +3,11 @@
  * (sends go on; the outbox catches up), not when the Worker and its Durable
  * Objects restart (the seq counter and the stream survive).
  */
-import { neonConfig, Pool } from '@neondatabase/serverless';
-import ws from 'ws';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { api, createGroup, register, stack, type Account } from './client.ts';
+import { control, pool, rowsWhen } from './backstage.ts';
+import { api, createGroup, register, type Account } from './client.ts';
 import { Socket } from './ws-client.ts';
 
-neonConfig.webSocketConstructor = ws;
-Object.assign(neonConfig, { wsProxy: stack.neonProxy, useSecureWebSocket: false, pipelineTLS: false, pipelineConnect: false });
-const pool = new Pool({ connectionString: stack.databaseUrl, max: 1 });
-// The simulated outage also cuts this pool's idle connection; the next query opens a new one.
-pool.on('error', () => {});
 afterAll(() => pool.end());
 
 const sockets: Socket[] = [];
@@ -21,11 +15,6 @@ afterEach(async () => {
   await control('/postgres', { available: true });
   await Promise.all(sockets.splice(0).map((s) => s.close()));
 });
-
-async function control(path: string, body: unknown = {}) {
-  const res = await fetch(`${stack.control}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  expect(res.status).toBe(200);
-}
 
 async function connect(acct: Account, deviceId = 'd1') {
   const s = await Socket.connect({ token: acct.accessToken, deviceId });
@@ -47,14 +36,9 @@ async function sendAll(s: Socket, conv: string, texts: string[]) {
   return acks;
 }
 
-async function flushedSeqs(conv: string, want: number, ms = 40_000): Promise<number[]> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const { rows } = await pool.query('SELECT seq FROM messages WHERE conversation_id = $1 ORDER BY seq', [conv]);
-    const seqs = rows.map((r: { seq: number }) => r.seq);
-    if (seqs.length >= want || Date.now() > deadline) return seqs;
-    await new Promise((r) => setTimeout(r, 250));
-  }
+async function flushedSeqs(conv: string, want: number): Promise<number[]> {
+  const rows = await rowsWhen<{ seq: number }>('SELECT seq FROM messages WHERE conversation_id = $1 ORDER BY seq', [conv], (r) => r.length >= want);
+  return rows.map((r) => r.seq);
 }
 
 describe('durability', () => {

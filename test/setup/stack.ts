@@ -25,6 +25,8 @@ export interface StackInfo {
   /** Postgres as the Worker reaches it: its URL and the Neon bridge (for tests that look at what was flushed). */
   databaseUrl: string;
   neonProxy: string;
+  /** The stack's state dir: wrangler's persisted Durable Object storage is under `wrangler/v3/do/`. */
+  stateDir: string;
 }
 
 declare module 'vitest' {
@@ -63,6 +65,8 @@ export default async function setup(project: TestProject) {
         FANOUT_RPC_LIMIT: '5',
         // A small hot window, so history pages come from Postgres after a few dozen messages.
         HOT_WINDOW_MESSAGES: '10',
+        // Short enough that a test can wait it out; the edit window keeps its default (two days).
+        RECALL_WINDOW_SECONDS: '3',
       },
     });
     // Drain wrangler's output so a full pipe never stalls it.
@@ -89,6 +93,7 @@ export default async function setup(project: TestProject) {
     control: control.url,
     databaseUrl: services.urls.postgres,
     neonProxy: services.urls.neonProxy,
+    stateDir,
   });
   return async () => {
     await control.close();
