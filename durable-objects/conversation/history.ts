@@ -42,8 +42,10 @@ export async function messagePage(d: Deps, m: Member, q: HistoryQuery): Promise<
   const hi = Math.min(lastSeq, (q.beforeSeq ?? lastSeq + 1) - 1);
   if (hi < lo) return [];
   if (q.afterSeq !== undefined) {
+    // The hot part first, before any await: a prune meanwhile would take it from here (see streamPage).
+    const hot = hotMessages(d, Math.max(lo, hotFrom), hi, limit, false);
     const older = lo < hotFrom ? await cold(d, lo, Math.min(hi, hotFrom - 1), limit, false) : [];
-    return [...older, ...hotMessages(d, Math.max(lo, hotFrom), hi, limit - older.length, false)];
+    return [...older, ...hot].slice(0, limit);
   }
   const newer = hotMessages(d, Math.max(lo, hotFrom), hi, limit, true);
   const older = newer.length < limit && lo < hotFrom ? await cold(d, lo, Math.min(hi, hotFrom - 1), limit - newer.length, true) : [];
@@ -55,17 +57,17 @@ export async function streamPage(d: Deps, m: Member, afterSeq: number, limit: nu
   const { hotFrom, lastSeq } = d.st.conv;
   const lo = Math.max(visibleFrom(m), afterSeq + 1);
   if (lastSeq < lo) return [];
-  const items: StreamItem[] = [];
-  if (lo < hotFrom) {
-    const held = new Map(hotMessages(d, lo, hotFrom - 1, 1000, false).map((x) => [x.seq, x]));
-    for (const item of await coldStream(d.env, d.ctx, d.st.conv.id!, lo, hotFrom - 1, limit)) {
-      items.push('message' in item ? { message: held.get(item.message.seq) ?? item.message } : item);
-    }
-  }
+  // The hot part first, before any await: a prune that runs while Postgres is asked would delete it
+  // here (Postgres has it, but below the hotFrom read at the start), and the page would skip it.
   const from = Math.max(lo, hotFrom);
-  const to = Math.min(lastSeq, from + (limit - items.length) - 1);
-  for (const e of entriesIn(d.st, d.storage.sql, from, to)) items.push(e.item);
-  return items;
+  const hot = entriesIn(d.st, d.storage.sql, from, Math.min(lastSeq, from + limit - 1)).map((e) => e.item);
+  if (lo >= hotFrom) return hot;
+  const items: StreamItem[] = [];
+  const held = new Map(hotMessages(d, lo, hotFrom - 1, 1000, false).map((x) => [x.seq, x]));
+  for (const item of await coldStream(d.env, d.ctx, d.st.conv.id!, lo, hotFrom - 1, limit)) {
+    items.push('message' in item ? { message: held.get(item.message.seq) ?? item.message } : item);
+  }
+  return [...items, ...hot].slice(0, limit);
 }
 
 /** The message at `seq` in its current state, loaded back from Postgres (and kept here) if it is older than the hot window. */
