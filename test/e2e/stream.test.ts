@@ -11,9 +11,9 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { pool, rowsWhen } from './backstage.ts';
 import { type Account, api, befriend, createGroup, eventually, expectError, users } from './client.ts';
-import { type Frame, isEntry, seqOf, Socket } from './ws-client.ts';
+import { C, edit, forward, history, listItem, patch, react, read, recall, say, send, shape, stream } from './conversation-api.ts';
+import { type Frame, isEntry, itemOf, Socket } from './ws-client.ts';
 
-const C = '/api/v1/conversations';
 const RECALL_WINDOW_MS = 3000;
 
 const open: Socket[] = [];
@@ -36,33 +36,7 @@ async function liveView(who: Account, conv: string): Promise<Socket> {
   return s;
 }
 
-let n = 0;
-const clientMsgId = () => `st${++n}-${Date.now()}`;
-const send = (who: Account, conv: string, body: Record<string, unknown>) => api('POST', `${C}/${conv}/messages`, { token: who.accessToken, body: { clientMsgId: clientMsgId(), ...body } });
-
-/** A text message (or whatever `extra` makes it), sent over REST: 201 and the message. */
-async function say(who: Account, conv: string, content: unknown = 'hello', extra: Record<string, unknown> = {}): Promise<any> {
-  const res = await send(who, conv, { type: 'text', content, ...extra });
-  expect(res.status, JSON.stringify(res.body)).toBe(201);
-  return res.body;
-}
-
-const edit = (who: Account, conv: string, seq: number, content: string) => api('PATCH', `${C}/${conv}/messages/${seq}`, { token: who.accessToken, body: { content } });
-const recall = (who: Account, conv: string, seq: number) => api('POST', `${C}/${conv}/messages/${seq}/recall`, { token: who.accessToken });
-const react = (who: Account, conv: string, seq: number, emoji: string, on = true) =>
-  api(on ? 'PUT' : 'DELETE', `${C}/${conv}/messages/${seq}/reactions/${encodeURIComponent(emoji)}`, { token: who.accessToken });
-const forward = (who: Account, into: string, from: string, seq: number) => send(who, into, { forwardOf: { conversationId: from, seq } });
-const patch = (who: Account, conv: string, body: unknown) => api('PATCH', `${C}/${conv}`, { token: who.accessToken, body });
-const read = (who: Account, conv: string, seq: number) => api('POST', `${C}/${conv}/read`, { token: who.accessToken, body: { seq } });
-
-const stream = async (who: Account, conv: string, afterSeq = 0) => (await api('GET', `${C}/${conv}/events?afterSeq=${afterSeq}&limit=100`, { token: who.accessToken })).body;
-const history = async (who: Account, conv: string) => (await api('GET', `${C}/${conv}/messages?afterSeq=0&limit=100`, { token: who.accessToken })).body.items as any[];
-const listItem = async (who: Account, conv: string) =>
-  ((await api('GET', `${C}?limit=100`, { token: who.accessToken })).body.items as any[]).find((c) => c.id === conv);
-
-/** What an entry of the stream is, in a line: `seq:message` or `seq:<event kind>`. */
-const shape = (item: any) => ('message' in item ? `${item.message.seq}:message` : `${item.event.seq}:${item.event.kind}`);
-const frameShape = (f: Frame) => (f.type === 'message.new' ? `${f.message.seq}:message` : `${f.event.seq}:${f.event.kind}`);
+const frameShape = (f: Frame) => shape(itemOf(f));
 
 /** Runs `refusals`, then checks that the stream and the history (as `who` reads them) are as they were. */
 async function changesNothing(who: Account, conv: string, refusals: () => Promise<void>): Promise<void> {
@@ -583,7 +557,7 @@ describe('one cursor syncs everything', () => {
     expect(done.cursors[conv]).toBe(10);
     // The replay is the current state of each message, the same as the REST stream after the cursor.
     const rest = (await stream(bob, conv, 1)).items;
-    expect(missed.map((f) => (f.type === 'message.new' ? { message: f.message } : { event: f.event }))).toEqual(rest);
+    expect(missed.map(itemOf)).toEqual(rest);
     expect(missed[0]!.message).toMatchObject({ content: 'missed one, edited', editedAt: expect.any(String) });
     expect(missed[4]!.message).toMatchObject({ recalled: true, content: null });
     expect(missed.filter((f) => f.ref)).toEqual([]);

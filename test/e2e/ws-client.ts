@@ -8,6 +8,8 @@ export type Frame = { type: string; [key: string]: any };
 export const isEntry = (f: Frame): boolean => f.type === 'message.new' || f.type === 'conversation.event';
 /** The seq of a stream frame. */
 export const seqOf = (f: Frame): number => (f.type === 'message.new' ? f.message.seq : f.event.seq);
+/** A stream frame as the item `GET …/events` lists for it. */
+export const itemOf = (f: Frame): { message: any } | { event: any } => (f.type === 'message.new' ? { message: f.message } : { event: f.event });
 
 export class Socket {
   /** Received and not yet taken by `next`. */
