@@ -141,13 +141,18 @@ describe('blocks hold in groups (issue 14, item 2)', () => {
 });
 
 describe('a poisoned row cannot stall the outbox (issue 14, item 4)', () => {
-  it('a row Postgres refuses for good is quarantined without its content; the rest flows and the hot window moves past it', { timeout: 90_000 }, async () => {
+  /**
+   * A conversation whose first message Postgres refuses for good (a CHECK constraint the test adds and drops:
+   * no production code knows of it), followed by 14 that it takes; returned once the hot window was pruned past
+   * the refused one. Older pages are read from Postgres then, which the mark on seq 2 shows.
+   */
+  async function poisoned() {
     const [alice, bob] = await users(2);
     const conv = (await createGroup(alice, [bob])).id as string;
     const [a1, b1] = await Promise.all([device(alice.accessToken, 'a1'), device(bob.accessToken, 'b1')]);
+    const ids = ['poison-1', ...range(2, 15).map((i) => `fine-${i}`)];
     await pool.query("ALTER TABLE messages ADD CONSTRAINT test_poison CHECK (client_msg_id NOT LIKE 'poison-%')");
     try {
-      const ids = ['poison-1', ...range(2, 15).map((i) => `fine-${i}`)];
       for (const id of ids) {
         a1.send(text(conv, id, `content of ${id}`));
         expect(await a1.nextOfType('message.ack')).toMatchObject({ clientMsgId: id });
@@ -157,28 +162,40 @@ describe('a poisoned row cannot stall the outbox (issue 14, item 4)', () => {
       expect(delivered).toEqual(range(1, 15));
       const flushed = await rowsWhen<{ seq: number }>('SELECT seq FROM messages WHERE conversation_id = $1 ORDER BY seq', [conv], (r) => r.length >= 14);
       expect(flushed.map((r) => r.seq)).toEqual(range(2, 15));
-      const [quarantined, ...more] = await rowsWhen('SELECT * FROM outbox_quarantine WHERE conversation_id = $1', [conv], (r) => r.length > 0);
-      expect(more).toEqual([]);
-      expect(quarantined).toEqual({ conversation_id: conv, seq: 1, consumer: 'pg', error: expect.stringContaining('23514'), created_at: expect.any(Date) });
-      expect(JSON.stringify(quarantined)).not.toMatch(/poison|content of/);
-      // Pruned past it: the DO keeps the newest 10 (HOT_WINDOW_MESSAGES), so older pages now come from Postgres.
-      // Mark a flushed row there; once the page shows the mark, the page was read from Postgres.
-      await pool.query(`UPDATE messages SET content = '"read from postgres"' WHERE conversation_id = $1 AND seq = 2`, [conv]);
-      const deadline = Date.now() + 10_000;
-      let page: any[] = [];
-      while (Date.now() < deadline) {
-        page = (await api('GET', `${C}/${conv}/messages?afterSeq=1&limit=3`, { token: bob.accessToken })).body.items;
-        if (page[0]?.content === 'read from postgres') break;
-        await new Promise((r) => setTimeout(r, 200));
-      }
-      expect(page.map((m) => [m.seq, m.content])).toEqual([[2, 'read from postgres'], [3, 'content of fine-3'], [4, 'content of fine-4']]);
-      // And the conversation goes on: a later message reaches Postgres too.
-      a1.send(text(conv, 'fine-16'));
-      expect(await a1.nextOfType('message.ack')).toMatchObject({ seq: 16 });
-      await rowsWhen('SELECT seq FROM messages WHERE conversation_id = $1 AND seq = 16', [conv], (r) => r.length === 1);
     } finally {
       await pool.query('ALTER TABLE messages DROP CONSTRAINT IF EXISTS test_poison');
     }
+    // The DO keeps the newest 10 (HOT_WINDOW_MESSAGES) once the rest is in Postgres: mark a row there and wait
+    // until a page shows the mark.
+    await pool.query(`UPDATE messages SET content = '"read from postgres"' WHERE conversation_id = $1 AND seq = 2`, [conv]);
+    const deadline = Date.now() + 10_000;
+    let page: any[] = [];
+    while (Date.now() < deadline) {
+      page = (await api('GET', `${C}/${conv}/messages?afterSeq=1&limit=3`, { token: bob.accessToken })).body.items;
+      if (page[0]?.content === 'read from postgres') break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(page.map((m) => [m.seq, m.content])).toEqual([[2, 'read from postgres'], [3, 'content of fine-3'], [4, 'content of fine-4']]);
+    return { alice, bob, conv, a1 };
+  }
+
+  it('a row Postgres refuses for good is quarantined without its content; the rest flows and the hot window moves past it', { timeout: 90_000 }, async () => {
+    const { conv, a1 } = await poisoned();
+    const [quarantined, ...more] = await rowsWhen('SELECT * FROM outbox_quarantine WHERE conversation_id = $1', [conv], (r) => r.length > 0);
+    expect(more).toEqual([]);
+    expect(quarantined).toEqual({ conversation_id: conv, seq: 1, consumer: 'pg', error: expect.stringContaining('23514'), created_at: expect.any(Date) });
+    expect(JSON.stringify(quarantined)).not.toMatch(/poison|content of/);
+    a1.send(text(conv, 'fine-16'));
+    expect(await a1.nextOfType('message.ack')).toMatchObject({ seq: 16 });
+    await rowsWhen('SELECT seq FROM messages WHERE conversation_id = $1 AND seq = 16', [conv], (r) => r.length === 1);
+  });
+
+  it('the quarantined message stays in the stream after the prune: history, /events and a fresh sync still hold seq 1', { timeout: 90_000 }, async () => {
+    const { bob, conv } = await poisoned();
+    expect((await history(bob, conv))[0]).toMatchObject({ seq: 1, clientMsgId: 'poison-1', content: 'content of poison-1' });
+    expect((await stream(bob, conv)).items.map((i: any) => i.message?.seq ?? i.event.seq)).toEqual(range(1, 15));
+    const fresh = await track(Socket.open({ token: bob.accessToken, deviceId: 'b-new' }));
+    expect((await fresh.replay({ [conv]: 0 })).entries.map(seqOf)).toEqual(range(1, 15));
   });
 });
 
