@@ -374,10 +374,12 @@ describe('actions over the live-view socket', () => {
     expect(await view.nextOfType('conversation.event')).toMatchObject({ ref: 'lv-e', event: { seq: 2, kind: 'message.edited' } });
     view.send({ type: 'reaction.add', conversationId: conv, seq: 1, emoji: '✅', ref: 'lv-r' });
     expect(await view.nextOfType('conversation.event')).toMatchObject({ ref: 'lv-r', event: { seq: 3, kind: 'reaction.added', emoji: '✅' } });
+    view.send({ type: 'reaction.remove', conversationId: conv, seq: 1, emoji: '✅', ref: 'lv-u' });
+    expect(await view.nextOfType('conversation.event')).toMatchObject({ ref: 'lv-u', event: { seq: 4, kind: 'reaction.removed', emoji: '✅' } });
     view.send({ type: 'message.recall', conversationId: conv, seq: 1, ref: 'lv-x' });
-    expect(await view.nextOfType('conversation.event')).toMatchObject({ ref: 'lv-x', event: { seq: 4, kind: 'message.recalled' } });
-    const all = ['1:message', '2:message.edited', '3:reaction.added', '4:message.recalled'];
-    for (const s of [a1, o1, otherView]) expect((await entries(s, conv, 4)).map(frameShape)).toEqual(all);
+    expect(await view.nextOfType('conversation.event')).toMatchObject({ ref: 'lv-x', event: { seq: 5, kind: 'message.recalled' } });
+    const all = ['1:message', '2:message.edited', '3:reaction.added', '4:reaction.removed', '5:message.recalled'];
+    for (const s of [a1, o1, otherView]) expect((await entries(s, conv, 5)).map(frameShape)).toEqual(all);
     await changesNothing(owner, conv, async () => {
       otherView.send({ type: 'message.edit', conversationId: conv, seq: 1, content: 'x', ref: 'lv-f' });
       expect(await otherView.nextOfType('error')).toMatchObject({ code: 'gone', ref: 'lv-f' });
