@@ -160,7 +160,7 @@ export class ConversationDO extends DurableObject<Env> implements LiveView {
       let replyTo: SeqKind = 'none';
       if (input.forwardOf) {
         const { conversationId, seq } = input.forwardOf;
-        const source: ForwardSource = conversationId === this.st.conv.id ? await this.forwardSource(senderId, seq) : await this.env.CONVERSATIONS.getByName(conversationId).forwardSource(senderId, seq);
+        const source: ForwardSource = conversationId === this.st.conv.id ? await this.forwardSource(senderId, seq) : await this.foreignSource(senderId, conversationId, seq);
         if (!source.ok) return source;
         const m = source.message;
         draft = { clientMsgId: input.clientMsgId, type: m.type, content: m.content!, ...(m.fileId ? { fileId: m.fileId } : {}), forwardedFrom: { conversationId, seq, senderId: m.senderId } };
@@ -181,6 +181,13 @@ export class ConversationDO extends DurableObject<Env> implements LiveView {
       this.log('send.prepare_failed', { error: String(err) });
       return { ok: false, code: 'unavailable', message: 'Could not check this message right now; retry' };
     }
+  }
+
+  /** A forward's source in another conversation, which the sender's index (else Postgres) vouches for first: a made-up id never creates a ConversationDO. */
+  private async foreignSource(senderId: string, conversationId: string, seq: number): Promise<ForwardSource> {
+    const membership = await this.env.USERS.getByName(senderId).membership(conversationId);
+    if (membership === 'member') return this.env.CONVERSATIONS.getByName(conversationId).forwardSource(senderId, seq);
+    return membership === 'not_found' ? { ok: false, code: 'not_found', message: 'No such conversation to forward from' } : { ok: false, code: 'not_member', message: 'You are not a member of the conversation you forward from' };
   }
 
   /** For a forward into another conversation: the message, if `userId` may see it and it is not gone. */
