@@ -107,7 +107,8 @@ export class ConversationDO extends DurableObject<Env> implements LiveView {
    */
   async send(senderId: string, inputs: SendInput[], origin: Origin = {}): Promise<SendResult[]> {
     if (!this.st.member(senderId)) return inputs.map(() => notMember(this.st));
-    const prepared = await Promise.all(inputs.map((input) => (this.duplicate(senderId, input.clientMsgId) ? undefined : this.prepare(senderId, input))));
+    // A retry is answered by the original whatever its preparation says (its forward source may be gone by now).
+    const prepared = await Promise.all(inputs.map((input) => this.prepare(senderId, input)));
     // From here to the append: no await, so nothing interleaves.
     const results: Array<SendResult | undefined> = [];
     const batch: Array<{ index: number; draft: Draft }> = [];
@@ -123,7 +124,7 @@ export class ConversationDO extends DurableObject<Env> implements LiveView {
       inBatch.set(input.clientMsgId, i);
       batch.push({ index: i, draft: p.draft });
     });
-    const entries = batch.length ? append(this.st, this.storage, batch.map(({ draft }) => ({ message: draft, senderId, origin: origin.deviceId }))) : [];
+    const entries = batch.length ? append(this.st, this.storage, batch.map(({ draft }) => ({ message: draft, senderId, origin: origin.deviceId, selfDelivered: origin.selfDelivered }))) : [];
     entries.forEach((e, k) => {
       const message = (e.item as { message: import('../../protocol/messages.ts').Message }).message;
       results[batch[k]!.index] = { ok: true, duplicate: false, message, ack: { clientMsgId: message.clientMsgId, conversationId: message.conversationId, seq: message.seq, id: message.id, createdAt: message.createdAt } };
