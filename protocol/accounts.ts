@@ -23,6 +23,7 @@ export const User = z
     email: z.string().optional().openapi({ description: 'Only shown to its owner' }),
     avatarFileId: z.string().optional(),
     bio: z.string().optional(),
+    isBot: z.literal(true).optional().openapi({ description: 'Present (true) only for bots' }),
     createdAt: z.string().openapi({ example: '2026-11-22T04:55:00.123Z' }),
   })
   .openapi('User');

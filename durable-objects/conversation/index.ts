@@ -16,8 +16,8 @@ import type { Event, MessageAction } from '../../protocol/events.ts';
 import type { ServerFrame } from '../../protocol/frames.ts';
 import type { Draft, SendInput } from '../../protocol/messages.ts';
 import type {
-  ConversationMirror, EventResult, Failure, ForwardSource, HistoryQuery, HistoryResult, Origin, ReadResult, ReceiptsResult,
-  SendResult, StreamResult, SummaryResult,
+  ConversationMirror, EventResult, Failure, ForwardSource, HistoryQuery, HistoryResult, HookEvent, Origin, ReadResult, ReceiptsResult,
+  SendResult, StreamResult, SummaryResult, WebhookCreated, WebhookDeliveries, WebhookList, WebhookSecret,
 } from '../contracts.ts';
 import { AlarmClock } from '../kit/alarms.ts';
 import { migrateSql } from '../kit/migrations.ts';
@@ -34,6 +34,7 @@ import { eventFromPg } from './pg.ts';
 import { toEvent } from './rows.ts';
 import { MIGRATIONS, type EventRow } from './schema.ts';
 import { ConversationState, type Deps, type Entry } from './state.ts';
+import { Webhooks } from './webhooks.ts';
 
 /** Groups larger than this get no typing and no per-member read receipts. */
 const CHATTY_LIMIT = 100;
@@ -45,6 +46,7 @@ export class ConversationDO extends DurableObject<Env> implements LiveView {
   st!: ConversationState;
   d!: Deps;
   private outbox!: Outbox;
+  private webhooks!: Webhooks;
   private readonly alarms: AlarmClock;
   private readonly blockMirror = new BlockMirror();
   readonly hub = new SocketHub({ quietUntilSync: false });
@@ -58,6 +60,8 @@ export class ConversationDO extends DurableObject<Env> implements LiveView {
       this.d = { st: this.st, storage: ctx.storage, env, ctx };
       this.outbox = new Outbox(this.d, this.alarms, [fanoutConsumer(), pgConsumer()]);
       this.outbox.onAdvance = (name) => this.advanced(name);
+      this.webhooks = new Webhooks(this.d, this.outbox);
+      this.webhooks.start();
       await this.alarms.load();
     });
   }
@@ -327,6 +331,28 @@ export class ConversationDO extends DurableObject<Env> implements LiveView {
       const { readBy, memberCount } = receipts(this.d, message);
       return { ok: true as const, seq, readCount: readBy.length, memberCount, readBy };
     });
+  }
+
+  // ── outgoing webhooks (webhooks.ts) ────────────────────────────────────
+
+  async addWebhook(actorId: string, input: { url: string; events: HookEvent[] }): Promise<WebhookCreated> {
+    return this.webhooks.add(actorId, input);
+  }
+
+  async listWebhooks(actorId: string): Promise<WebhookList> {
+    return this.webhooks.list(actorId);
+  }
+
+  async deleteWebhook(actorId: string, id: string): Promise<{ ok: true } | Failure> {
+    return this.webhooks.remove(actorId, id);
+  }
+
+  async rotateWebhookSecret(actorId: string, id: string): Promise<WebhookSecret> {
+    return this.webhooks.rotate(actorId, id);
+  }
+
+  async webhookDeliveries(actorId: string, id: string, q: { limit: number; beforeSeq?: number }): Promise<WebhookDeliveries> {
+    return this.webhooks.deliveries(actorId, id, q);
   }
 
   // ── sessions, operations ───────────────────────────────────────────────
