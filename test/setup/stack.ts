@@ -65,6 +65,11 @@ export default async function setup(project: TestProject) {
         FANOUT_RPC_LIMIT: '5',
         // A small hot window, so history pages come from Postgres after a few dozen messages.
         HOT_WINDOW_MESSAGES: '10',
+        // Webhook retries in milliseconds instead of hours: backoff 100 ms doubling to 400 ms, dead letter after 3 s.
+        WEBHOOK_RETRY_BASE_MS: '100',
+        WEBHOOK_RETRY_CAP_MS: '400',
+        WEBHOOK_GIVE_UP_MS: '3000',
+        WEBHOOK_TIMEOUT_MS: '2000',
       },
     });
     // Drain wrangler's output so a full pipe never stalls it.

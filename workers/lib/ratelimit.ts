@@ -15,6 +15,8 @@ const DEFAULTS = {
   send_code_email: [5, 3600],
   register_ip: [20, 3600],
   reset_ip: [20, 3600],
+  // Posts through one incoming webhook (its URL is the key): about one a second, as chat services allow.
+  incoming_hook: [30, 60],
 } satisfies Record<string, [number, number]>;
 
 export type LimitName = keyof typeof DEFAULTS;

@@ -25,7 +25,8 @@ export const requestContext = createMiddleware<AppEnv>(async (c, next) => {
     c.header('X-Request-Id', requestId);
     log('request', {
       method: c.req.method,
-      path: c.req.path,
+      // An incoming webhook's URL is its credential: its secret part stays out of the logs.
+      path: c.req.path.replace(/^(\/api\/v1\/hooks\/[^/.]*)\.[^/]*/, '$1.…'),
       status: c.res.status,
       ms: Date.now() - started,
       userId: c.get('auth')?.userId,
