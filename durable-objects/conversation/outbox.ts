@@ -106,7 +106,7 @@ export class Outbox {
     if (this.consumers.some((x) => x.name === c.name)) return;
     this.consumers.push(c);
     this.cursor(c.name);
-    if (this.hasWork(c)) this.alarm.wakeBy(this.cursor(c.name).nextAt ?? Date.now() + WAKE_SOON_MS);
+    if (this.hasWork(c)) this.alarm.wakeBy(Math.max(this.cursor(c.name).nextAt ?? 0, Date.now() + WAKE_SOON_MS));
   }
 
   /** Unregisters a consumer and forgets its cursor; a run in flight finishes its call and records nothing. */

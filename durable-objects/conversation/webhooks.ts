@@ -156,7 +156,7 @@ export class Webhooks {
     const row = this.row(id);
     if (!row || row.disabled_at) return { ok: true };
     const now = Date.now();
-    const secrets = row.previous_secret && (row.previous_until ?? 0) > now ? [row.secret, row.previous_secret] : [row.secret];
+    const secrets = signingSecrets(row, now);
     const body = JSON.stringify(payloadOf(this.d.st.conv.id!, entry.item));
     const r = await attempt(this.d.env, this.sql, this.timing, { id: deliveryId(id, entry.seq), scope: id, seq: entry.seq, url: row.url, secrets, body, failingSince: row.failing_since }, now);
     if (!this.row(id)) {
@@ -186,6 +186,11 @@ export class Webhooks {
         .catch((err: unknown) => console.log(JSON.stringify({ level: 'warn', event: 'webhook.notify_failed', conversationId, webhookId: row.id, error: String(err) }))),
     );
   }
+}
+
+/** The secrets a delivery is signed with at `now`: the current one, and the one it replaced during the overlap. */
+export function signingSecrets(r: Pick<WebhookRow, 'secret' | 'previous_secret' | 'previous_until'>, now: number): string[] {
+  return r.previous_secret && (r.previous_until ?? 0) > now ? [r.secret, r.previous_secret] : [r.secret];
 }
 
 const eventsOf = (r: WebhookRow) => JSON.parse(r.events) as HookEvent[];
