@@ -55,6 +55,8 @@ export class BotHook {
   private readonly me: () => string;
   private readonly timing: HookTiming;
   private running: Promise<void> | null = null;
+  /** Whether a hook is set and not disabled (read from storage once, then kept). */
+  private enabled: boolean | undefined;
 
   constructor(ctx: DurableObjectState, env: Env, alarms: AlarmClock, me: () => string) {
     this.sql = ctx.storage.sql;
@@ -65,24 +67,33 @@ export class BotHook {
     this.timing = hookTimingOf(env);
   }
 
-  /** Sets (or, with null, removes) the bot's webhook. A new URL starts afresh; nothing queued for the old one goes to it. */
+  /**
+   * Sets (or, with null, removes) the bot's webhook. Idempotent: the same URL again keeps its queue and
+   * (re-)enables it; a new URL starts afresh — nothing queued for the old one goes to it.
+   */
   set(config: BotHookConfig | null): void {
     this.ctx.storage.transactionSync(() => {
-      this.sql.exec('DELETE FROM bot_outbox');
-      if (!config) {
-        this.sql.exec('DELETE FROM bot_hook');
-        return;
-      }
       const before = this.hook();
-      if (before && before.url !== config.url) this.sql.exec('DELETE FROM webhook_deliveries');
-      this.sql.exec('INSERT OR REPLACE INTO bot_hook (id, url, secret, owner_id) VALUES (1, ?, ?, ?)', config.url, config.secret, config.ownerId);
+      if (!config || (before && before.url !== config.url)) {
+        this.sql.exec('DELETE FROM bot_outbox');
+        this.sql.exec('DELETE FROM webhook_deliveries');
+      }
+      if (!config) return void this.sql.exec('DELETE FROM bot_hook');
+      if (before?.url === config.url) {
+        this.sql.exec('UPDATE bot_hook SET secret = ?, owner_id = ?, disabled_at = NULL', config.secret, config.ownerId);
+      } else {
+        this.sql.exec('INSERT OR REPLACE INTO bot_hook (id, url, secret, owner_id) VALUES (1, ?, ?, ?)', config.url, config.secret, config.ownerId);
+      }
     });
+    this.enabled = config !== null;
+    this.kick();
   }
 
   /** Queues what a conversation delivered (already in seq order, new to this user) and starts the pump. */
   enqueue(conversationId: string, deliveries: Delivery[]): void {
-    const hook = this.hook();
-    if (!hook || hook.disabled_at || deliveries.length === 0) return;
+    // Every delivery to every user passes here: for people (no hook) this is one memory read.
+    this.enabled ??= Boolean(this.hook() && !this.hook()!.disabled_at);
+    if (!this.enabled || deliveries.length === 0) return;
     const me = this.me();
     let queued = this.sql.exec<{ n: number }>('SELECT count(*) AS n FROM bot_outbox').one().n;
     for (const d of deliveries) {
@@ -155,6 +166,7 @@ export class BotHook {
       this.sql.exec('DELETE FROM bot_outbox');
       this.sql.exec('UPDATE bot_hook SET disabled_at = ?', disabledAt);
     });
+    this.enabled = false;
     const botId = this.me();
     console.log(JSON.stringify({ level: 'warn', event: 'webhook.disabled', botId, error }));
     if (!hook.owner_id) return;

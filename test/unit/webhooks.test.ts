@@ -9,7 +9,7 @@
 import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
-import type { ConversationMirror, Role } from '../../durable-objects/contracts.ts';
+import type { ConversationMirror, Role, WebhookDeliveries, WebhookList } from '../../durable-objects/contracts.ts';
 import { signingSecrets } from '../../durable-objects/conversation/webhooks.ts';
 import { afterFailure, hookTimingOf, retryDelay, SECRET_OVERLAP_MS } from '../../services/webhooks/policy.ts';
 import { postSigned } from '../../services/webhooks/post.ts';
@@ -142,7 +142,8 @@ describe('ConversationDO webhooks: order and retries', () => {
     // Point it at a private address: every attempt is refused before anything is sent.
     await runInDurableObject(stub, (_i, state) => state.storage.sql.exec("UPDATE webhooks SET url = 'https://10.0.0.1/in' WHERE id = ?", wid));
     await stub.send('bob', [text('two'), text('three'), text('four')]);
-    const log = await until(() => stub.webhookDeliveries('olga', wid, { limit: 10 }), (l) => l.ok && l.items.length > 0);
+    const deliveries = async () => (await stub.webhookDeliveries('olga', wid, { limit: 10 })) as WebhookDeliveries;
+    const log = await until(deliveries, (l) => l.ok && l.items.length > 0);
     expect(log.ok && log.items.map((d) => [d.seq, d.status])).toEqual([[2, 'pending']]);
     expect(log.ok && log.items[0]).toMatchObject({ id: `msg_${wid}_2`, attempts: 1, lastError: expect.stringContaining('not sent'), nextAttemptAt: expect.any(String) });
     expect((await stub.outboxStatus()).consumers[name]).toMatchObject({ doneSeq: 1, attempts: 1 });
@@ -154,7 +155,7 @@ describe('ConversationDO webhooks: order and retries', () => {
     });
     await evictDurableObject(stub);
     await runDurableObjectAlarm(stub);
-    const after = await until(() => stub.webhookDeliveries('olga', wid, { limit: 10 }), (l) => l.ok && l.items.length > 1);
+    const after = await until(deliveries, (l) => l.ok && l.items.length > 1);
     expect(after.ok && after.items.map((d) => [d.seq, d.status])).toEqual([[3, 'pending'], [2, 'failed']]);
     expect((await stub.outboxStatus()).consumers[name]).toMatchObject({ doneSeq: 2 });
     // Failing for over a day with a later delivery failing too: disabled, its cursor gone, its creator notified.
@@ -164,7 +165,7 @@ describe('ConversationDO webhooks: order and retries', () => {
     });
     await evictDurableObject(stub);
     await runDurableObjectAlarm(stub);
-    const listed = await until(() => stub.listWebhooks('olga'), (l) => l.ok && Boolean(l.items[0]?.disabledAt));
+    const listed = await until(async () => (await stub.listWebhooks('olga')) as WebhookList, (l) => l.ok && Boolean(l.items[0]?.disabledAt));
     expect(listed.ok && listed.items[0]).toMatchObject({ id: wid, disabledAt: expect.any(String), failingSince: new Date(dayAgo).toISOString() });
     expect((await stub.outboxStatus()).consumers[name]).toBeUndefined();
     const notes = await until(
@@ -189,5 +190,39 @@ describe('ConversationDO webhooks: order and retries', () => {
     const rows = await runInDurableObject(stub, (_i, state) => state.storage.sql.exec('SELECT * FROM outbox WHERE consumer = ?', name).toArray());
     expect(rows).toEqual([]);
     expect((await stub.outboxStatus()).consumers[name]).toBeUndefined();
+  });
+});
+
+describe('a bot’s webhook in its UserDO', () => {
+  const message = (seq: number, senderId: string) => ({
+    item: { message: { id: `m${seq}`, conversationId: 'bot-conv', seq, senderId, clientMsgId: `c${seq}`, type: 'text' as const, content: 'hi', createdAt: new Date().toISOString() } },
+  });
+  const queue = (stub: DurableObjectStub<import('../../durable-objects/user/index.ts').UserDO>) =>
+    runInDurableObject(stub, (_i, state) => state.storage.sql.exec<{ seq: number }>('SELECT seq FROM bot_outbox ORDER BY id').toArray().map((r) => r.seq));
+
+  it('queues what others send (not its own), keeps the head in flight, survives a repeated set, starts afresh on a new URL', async () => {
+    const bot = env.USERS.getByName('bot-1');
+    // A private address: every attempt is refused before anything is sent, so the queue stays.
+    await bot.setBotHook({ url: 'https://10.0.0.1/bot', secret: newWebhookSecret(), ownerId: 'owner-1' });
+    await bot.deliver('bot-conv', [message(1, 'alice'), message(2, 'bot-1'), message(3, 'bob')]);
+    expect(await queue(bot)).toEqual([1, 3]);
+    const log = await until(
+      () => runInDurableObject(bot, (_i, state) => state.storage.sql.exec<{ seq: number; status: string; last_error: string }>('SELECT seq, status, last_error FROM webhook_deliveries').toArray()),
+      (rows) => rows.length > 0,
+    );
+    expect(log).toEqual([{ seq: 1, status: 'pending', last_error: expect.stringContaining('not sent') }]);
+    await bot.setBotHook({ url: 'https://10.0.0.1/bot', secret: newWebhookSecret(), ownerId: 'owner-1' });
+    expect(await queue(bot)).toEqual([1, 3]);
+    await bot.setBotHook({ url: 'https://10.0.0.2/bot', secret: newWebhookSecret(), ownerId: 'owner-1' });
+    expect(await queue(bot)).toEqual([]);
+    await bot.setBotHook(null);
+    await bot.deliver('bot-conv', [message(4, 'alice')]);
+    expect(await queue(bot)).toEqual([]);
+  });
+
+  it('queues nothing for a user without a hook', async () => {
+    const person = env.USERS.getByName('person-1');
+    await person.deliver('bot-conv', [message(1, 'alice')]);
+    expect(await queue(person)).toEqual([]);
   });
 });
