@@ -23,7 +23,7 @@ import { payloadOf, typeOf } from '../../services/webhooks/payload.ts';
 import { hookTimingOf, type HookTiming, retryDelay, SECRET_OVERLAP_MS } from '../../services/webhooks/policy.ts';
 import { newWebhookSecret } from '../../services/webhooks/sign.ts';
 import type { Failure, HookEvent, WebhookCreated, WebhookDeliveries, WebhookList, WebhookSecret, WebhookView } from '../contracts.ts';
-import { attempt, dropDeliveries, listDeliveries } from '../kit/hook-deliveries.ts';
+import { attempt, dropDeliveries, listDeliveries, tellDisabled } from '../kit/hook-deliveries.ts';
 import { notMember } from './commands.ts';
 import type { Consumer, ConsumerResult, Outbox } from './outbox.ts';
 import type { Deps, Entry } from './state.ts';
@@ -177,14 +177,7 @@ export class Webhooks {
     const disabledAt = new Date().toISOString();
     this.sql.exec('UPDATE webhooks SET disabled_at = ? WHERE id = ?', disabledAt, row.id);
     this.outbox.remove(PREFIX + row.id);
-    const conversationId = this.d.st.conv.id!;
-    const reason = `Deliveries have failed for over ${Math.round(this.timing.giveUpMs / 60_000)} minutes; last error: ${error}`;
-    console.log(JSON.stringify({ level: 'warn', event: 'webhook.disabled', conversationId, webhookId: row.id, error }));
-    this.d.ctx.waitUntil(
-      this.d.env.USERS.getByName(row.created_by)
-        .notify({ type: 'webhook.disabled', conversationId, webhookId: row.id, url: row.url, disabledAt, reason })
-        .catch((err: unknown) => console.log(JSON.stringify({ level: 'warn', event: 'webhook.notify_failed', conversationId, webhookId: row.id, error: String(err) }))),
-    );
+    tellDisabled(this.d.env, this.d.ctx, row.created_by, this.timing, error, { conversationId: this.d.st.conv.id!, webhookId: row.id, url: row.url, disabledAt });
   }
 }
 

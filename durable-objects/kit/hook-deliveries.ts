@@ -10,6 +10,7 @@
  * and records it; its caller owns the order (only the head is in flight) and
  * the hook's own state (failing since, disabled).
  */
+import type { ServerFrameOf } from '../../protocol/frames.ts';
 import type { AfterFailure, HookTiming } from '../../services/webhooks/policy.ts';
 import { afterFailure, retryDelay } from '../../services/webhooks/policy.ts';
 import { postSigned } from '../../services/webhooks/post.ts';
@@ -95,6 +96,7 @@ export function markFailed(sql: SqlStorage, d: { id: string; scope: string; seq:
      ON CONFLICT (id) DO UPDATE SET status = 'failed', last_error = excluded.last_error, next_at = NULL`,
     d.id, d.scope, d.seq, error, now,
   );
+  trim(sql, d.scope);
 }
 
 function trim(sql: SqlStorage, scope: string): void {
@@ -126,4 +128,21 @@ function view(r: DeliveryRow): DeliveryView {
     ...(r.delivered_at !== null ? { deliveredAt: r.delivered_at } : {}),
     ...(r.next_at !== null ? { nextAttemptAt: new Date(r.next_at).toISOString() } : {}),
   };
+}
+
+/**
+ * Tells a disabled hook's creator (a bot's owner) with a `webhook.disabled` notification: best effort, in
+ * the background; a failure is logged (the hook's state says it anyway).
+ */
+export function tellDisabled(
+  env: Env, ctx: { waitUntil(p: Promise<unknown>): void }, userId: string, t: HookTiming, error: string,
+  about: Omit<ServerFrameOf<'webhook.disabled'>, 'type' | 'reason'>,
+): void {
+  const reason = `Deliveries have failed for over ${Math.round(t.giveUpMs / 60_000)} minutes; last error: ${error}`;
+  console.log(JSON.stringify({ level: 'warn', event: 'webhook.disabled', ...about, error }));
+  ctx.waitUntil(
+    env.USERS.getByName(userId)
+      .notify({ type: 'webhook.disabled', ...about, reason })
+      .catch((err: unknown) => console.log(JSON.stringify({ level: 'warn', event: 'webhook.notify_failed', webhookId: about.webhookId, error: String(err) }))),
+  );
 }

@@ -13,7 +13,7 @@
  */
 import type { Delivery } from '../contracts.ts';
 import type { AlarmClock } from '../kit/alarms.ts';
-import { attempt, markFailed } from '../kit/hook-deliveries.ts';
+import { attempt, markFailed, tellDisabled } from '../kit/hook-deliveries.ts';
 import { payloadOf } from '../../services/webhooks/payload.ts';
 import { hookTimingOf, type HookTiming } from '../../services/webhooks/policy.ts';
 import { seqOf } from '../../protocol/events.ts';
@@ -168,13 +168,6 @@ export class BotHook {
     });
     this.enabled = false;
     const botId = this.me();
-    console.log(JSON.stringify({ level: 'warn', event: 'webhook.disabled', botId, error }));
-    if (!hook.owner_id) return;
-    const reason = `Deliveries have failed for over ${Math.round(this.timing.giveUpMs / 60_000)} minutes; last error: ${error}`;
-    this.ctx.waitUntil(
-      this.env.USERS.getByName(hook.owner_id)
-        .notify({ type: 'webhook.disabled', webhookId: botId, botId, url: hook.url, disabledAt, reason })
-        .catch((err: unknown) => console.log(JSON.stringify({ level: 'warn', event: 'webhook.notify_failed', botId, error: String(err) }))),
-    );
+    if (hook.owner_id) tellDisabled(this.env, this.ctx, hook.owner_id, this.timing, error, { webhookId: botId, botId, url: hook.url, disabledAt });
   }
 }
