@@ -38,6 +38,8 @@ export default defineConfig({
                 VAPID_PUBLIC_KEY: 'BNu6G72uXE9kN_ozRusfR51tKOSHGMMgzp-M0kTxL0DBp1RNUhPo_2mU-Z6n-DDmbBRQWNzQL8Y7kkCnmc9taDg',
                 VAPID_PRIVATE_KEY: 'l99zXbpU6hWlVkbLggIHUimxrUe-YdDp9lYOBJLrilc',
                 FCM_SERVICE_ACCOUNT: '',
+                ALGOLIA_APP_ID: 'unused',
+                ALGOLIA_API_KEY: 'unused',
               },
             },
           }),

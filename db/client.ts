@@ -24,6 +24,7 @@
  */
 import { Pool, neonConfig } from '@neondatabase/serverless';
 import { drizzle, type NeonDatabase } from 'drizzle-orm/neon-serverless';
+import { errorText, writeLog } from '../lib/log.ts';
 import * as schema from './schema.ts';
 
 export type Schema = typeof schema;
@@ -34,14 +35,20 @@ export interface DbConfig {
   databaseUrl: string;
   /** The WebSocket proxy, without scheme (a leading `ws://` is tolerated), e.g. `127.0.0.1:8793/v2` (local/postgres.ts `wsProxyUrl`). */
   wsProxy?: string;
+  /** Connections the pool may open (the driver's default is 10). */
+  max?: number;
 }
 
 export function connect(cfg: DbConfig): { db: Db; pool: Pool } {
   if (cfg.wsProxy) useWsProxy(cfg.wsProxy);
-  const pool = new Pool({ connectionString: cfg.databaseUrl });
+  const pool = new Pool({ connectionString: cfg.databaseUrl, ...(cfg.max ? { max: cfg.max } : {}) });
   // An idle client losing its socket (Postgres restarting, an outage) is reported here;
   // unhandled, it would surface as an uncaught exception. Queries still fail normally.
-  pool.on('error', (err: Error) => console.log(JSON.stringify({ event: 'db.pool_error', error: String(err) })));
+  // Once `end()` was called, a socket torn down under a closing client is the closing
+  // itself (workerd reports it as "Network connection lost"), not news.
+  pool.on('error', (err: unknown) => {
+    if (!pool.ending) writeLog('warn', 'db.pool_error', { error: errorText(err) });
+  });
   const db = drizzle({ client: pool, schema });
   return { db, pool };
 }

@@ -204,13 +204,19 @@ export const messages = pgTable(
     mentionAll: boolean('mention_all').notNull().default(false),
     forwardedFrom: jsonb('forwarded_from').$type<{ conversationId: string; seq: number; senderId: string }>(),
     editedAt: timestamp('edited_at', { withTimezone: true, precision: 3 }),
+    /** A recalled or expired message keeps its row (the stream stays dense) but no longer lets anyone read its file. */
     recalled: boolean('recalled').notNull().default(false),
     expired: boolean('expired').notNull().default(false),
     expiresAt: timestamp('expires_at', { withTimezone: true, precision: 3 }),
     reactions: jsonb('reactions').$type<Array<{ emoji: string; count: number; userIds: string[] }>>(),
     version: integer('version').notNull().default(0),
   },
-  (t) => [primaryKey({ columns: [t.conversationId, t.seq] }), uniqueIndex('messages_id_idx').on(t.id), index('messages_file_idx').on(t.fileId)],
+  (t) => [
+    primaryKey({ columns: [t.conversationId, t.seq] }),
+    uniqueIndex('messages_id_idx').on(t.id),
+    // "Which messages hold this file?" — the file read rule and the release of references.
+    index('messages_file_idx').on(t.fileId, t.conversationId).where(sql`file_id IS NOT NULL`),
+  ],
 );
 
 /** Every event of every conversation's stream, append-only, keyed like messages. */
@@ -285,6 +291,79 @@ export const userSettings = pgTable('user_settings', {
   /** Whether pushes carry a preview of the message text (or only who wrote in which conversation). */
   pushPreviews: boolean('push_previews').notNull().default(true),
   updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+});
+
+/**
+ * Stored bytes, once per SHA-256 (dedupe). `r2Key` is unique per stored copy
+ * (`blobs/<upload id>`), never derived from the hash: a blob released while
+ * the same bytes are uploaded again gets a new row and a new object, so
+ * deleting the old object can never take the new one with it.
+ */
+export const blobs = pgTable('blobs', {
+  sha256: text('sha256').primaryKey(),
+  size: integer('size').notNull(),
+  r2Key: text('r2_key').notNull().unique(),
+  createdAt: createdAt(),
+});
+
+/**
+ * One upload by one user: its own id, name and owner over a shared blob. A
+ * deleted file keeps its row while a live message still holds it (members of
+ * that conversation may still read it); the row goes, and then the blob, once
+ * nothing refers to it (services/files/release.ts).
+ */
+export const files = pgTable(
+  'files',
+  {
+    id: text('id').primaryKey(),
+    // No cascade: deleting a user must release their files' blobs first.
+    ownerId: text('owner_id')
+      .notNull()
+      .references(() => users.id),
+    blobSha256: text('blob_sha256')
+      .notNull()
+      .references(() => blobs.sha256),
+    name: text('name').notNull(),
+    contentType: text('content_type').notNull(),
+    size: integer('size').notNull(),
+    width: integer('width'),
+    height: integer('height'),
+    createdAt: createdAt(),
+    deletedAt: timestamp('deleted_at', { withTimezone: true, precision: 3 }),
+  },
+  (t) => [index('files_blob_idx').on(t.blobSha256), index('files_owner_idx').on(t.ownerId)],
+);
+
+/**
+ * "A message with this file is being committed to this conversation": written
+ * before the ConversationDO commits a media message, so members can read the
+ * file the moment `message.new` reaches them, before the outbox has put the
+ * message into `messages`. A grant stops counting once a message of the
+ * conversation with the file and `created_at >= granted_at` is in Postgres
+ * (from then on that message decides), or after an hour.
+ */
+export const fileGrants = pgTable(
+  'file_grants',
+  {
+    fileId: text('file_id')
+      .notNull()
+      .references(() => files.id, { onDelete: 'cascade' }),
+    conversationId: text('conversation_id')
+      .notNull()
+      .references(() => conversations.id, { onDelete: 'cascade' }),
+    grantedAt: timestamp('granted_at', { withTimezone: true, precision: 3 }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.fileId, t.conversationId] })],
+);
+
+/**
+ * R2 objects to delete, written in the transaction that made them garbage
+ * (a released blob, a duplicate upload) and removed once R2 confirmed the
+ * delete: an R2 failure after commit leaves a row to retry, never a leak.
+ */
+export const blobGarbage = pgTable('blob_garbage', {
+  r2Key: text('r2_key').primaryKey(),
+  createdAt: createdAt(),
 });
 
 /**

@@ -1,10 +1,14 @@
 /**
  * Two users chatting in real time through a running `npm start`, with a plain
- * WebSocket client:  npx node examples/chat.ts  (API=http://127.0.0.1:8787 by default)
+ * WebSocket client:
+ *
+ *   npx node examples/chat.ts                                  # the stack on 8787
+ *   BEEHIVE_PORT_BASE=9787 npx node examples/chat.ts           # a stack started with the same base
+ *   BEEHIVE_URL=https://beehive-staging.example.workers.dev npx node examples/chat.ts
  */
 import WebSocket from 'ws';
 
-const API = process.env.API ?? 'http://127.0.0.1:8787';
+const API = (process.env.BEEHIVE_URL ?? `http://127.0.0.1:${process.env.BEEHIVE_PORT_BASE ?? 8787}`).replace(/\/+$/, '');
 
 async function post(path: string, body: unknown, token?: string) {
   const res = await fetch(`${API}/api/v1${path}`, {
@@ -19,6 +23,9 @@ async function post(path: string, body: unknown, token?: string) {
 const suffix = Date.now().toString(36);
 const alice = await post('/auth/register', { username: `alice_${suffix}`, password: 'correct horse battery' });
 const bob = await post('/auth/register', { username: `bob_${suffix}`, password: 'correct horse battery' });
+// Friends first: groups are made of friends.
+const { request } = await post('/friends/requests', { toUserId: bob.user.id, message: 'Hi, it is Alice' }, alice.accessToken);
+await post(`/friends/requests/${request.id}/accept`, {}, bob.accessToken);
 const { id: conversationId } = await post('/conversations', { kind: 'group', name: 'hello', memberIds: [bob.user.id] }, alice.accessToken);
 
 function connect(token: string, name: string): Promise<WebSocket> {

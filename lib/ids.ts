@@ -1,4 +1,5 @@
 /** Opaque, time-sortable ids (UUIDv7, RFC 9562) and random secrets. */
+import { base64url } from 'jose';
 
 export function uuidv7(now = Date.now()): string {
   const b = crypto.getRandomValues(new Uint8Array(16));
@@ -15,13 +16,7 @@ export function uuidv7(now = Date.now()): string {
 
 /** `bytes` of randomness as base64url: refresh tokens, tickets. */
 export function randomToken(bytes = 32): string {
-  return base64url(crypto.getRandomValues(new Uint8Array(bytes)));
-}
-
-export function base64url(bytes: Uint8Array): string {
-  let s = '';
-  for (const x of bytes) s += String.fromCharCode(x);
-  return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  return base64url.encode(crypto.getRandomValues(new Uint8Array(bytes)));
 }
 
 export function hex(bytes: ArrayBuffer | Uint8Array): string {

@@ -9,7 +9,7 @@
 import path from 'node:path';
 
 export interface StackConfig {
-  /** Folder that keeps the stack's state across restarts (PGlite data, queued QStash jobs). */
+  /** Folder that keeps the stack's state across restarts (PGlite data, queued QStash jobs, the search index). */
   stateDir: string;
   ports: {
     worker: number;
@@ -19,8 +19,11 @@ export interface StackConfig {
     neonProxy: number;
     pglite: number;
     push: number;
+    algolia: number;
     inspector: number;
   };
+  /** Browser origins the local Worker accepts (its ALLOWED_ORIGINS): the usual dev servers. */
+  allowedOrigins: string[];
   /** A real Postgres to use instead of PGlite (the "real server" mode). */
   databaseUrl?: string;
   /** A real Redis to put behind the Upstash REST endpoint instead of ioredis-mock. */
@@ -35,6 +38,8 @@ export interface StackConfig {
     /** A fixed development VAPID pair (made once by `npm run push:vapid-keys`): a subscription is tied to the key it was made for. */
     vapidPublicKey: string;
     vapidPrivateKey: string;
+    algoliaAppId: string;
+    algoliaApiKey: string;
   };
 }
 
@@ -49,10 +54,12 @@ export function stackConfig(env: NodeJS.ProcessEnv = process.env): StackConfig {
       qstash: base + 5,
       neonProxy: base + 6,
       pglite: base + 7,
-      // base + 8 is the e2e suite's control endpoint (test/setup/control.ts).
+      algolia: base + 8,
       push: base + 9,
       inspector: base + 442, // 9229 for the default base, like node --inspect
     },
+    // Vite (5173) and the common 3000 of Next.js, CRA and friends; beehive.vars can replace the list.
+    allowedOrigins: ['http://localhost:5173', 'http://127.0.0.1:5173', 'http://localhost:3000'],
     databaseUrl: env.DATABASE_URL || undefined,
     redisUrl: env.REDIS_URL || undefined,
     // Development-only values; production sets its own as Worker secrets.
@@ -65,6 +72,8 @@ export function stackConfig(env: NodeJS.ProcessEnv = process.env): StackConfig {
       jwtSecret: 'local-development-jwt-secret-at-least-32-bytes',
       vapidPublicKey: 'BNu6G72uXE9kN_ozRusfR51tKOSHGMMgzp-M0kTxL0DBp1RNUhPo_2mU-Z6n-DDmbBRQWNzQL8Y7kkCnmc9taDg',
       vapidPrivateKey: 'l99zXbpU6hWlVkbLggIHUimxrUe-YdDp9lYOBJLrilc',
+      algoliaAppId: 'LOCALAPPID',
+      algoliaApiKey: 'local-algolia-admin-key',
     },
   };
 }

@@ -20,10 +20,9 @@
  */
 import http from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { SignJWT } from 'jose';
 import { readBody } from './http.ts';
+import { stateFile } from './state-file.ts';
 
 export interface QStashEmulator { url: string; close(): Promise<void> }
 export interface QStashEmulatorOptions {
@@ -85,32 +84,17 @@ export async function startQStashEmulator(opts: QStashEmulatorOptions): Promise<
   const inflight = new Set<Promise<void>>();
   const stop = new AbortController();
 
-  // --- persistence: coalesced atomic writes of the whole state ---
-  let saving: Promise<void> = Promise.resolve();
-  let queued = false;
-  const persist = () => {
-    if (queued) return saving;
-    queued = true;
-    saving = saving.then(async () => {
-      queued = false;
-      const now = Date.now();
-      for (const [k, v] of dedup) if (v.expires <= now) dedup.delete(k);
-      const data = JSON.stringify({ pending: [...pending.values()], dlq: [...dlq.values()], dedup: Object.fromEntries(dedup) });
-      const tmp = `${opts.stateFile}.${process.pid}.tmp`;
-      await writeFile(tmp, data);
-      await rename(tmp, opts.stateFile);
-    }).catch((error) => log({ event: 'qstash.persist_failed', error: String(error) }));
-    return saving;
-  };
-  await mkdir(path.dirname(path.resolve(opts.stateFile)), { recursive: true });
-  try {
-    const state = JSON.parse(await readFile(opts.stateFile, 'utf8'));
-    for (const m of state.pending ?? []) pending.set(m.messageId, m);
-    for (const e of state.dlq ?? []) dlq.set(e.dlqId, e);
-    for (const [k, v] of Object.entries(state.dedup ?? {})) dedup.set(k, v as { messageId: string; expires: number });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`cannot load QStash state ${opts.stateFile}`, { cause: error });
-  }
+  // --- persistence: the whole state, coalesced atomic writes ---
+  const state = stateFile(opts.stateFile, () => {
+    const now = Date.now();
+    for (const [k, v] of dedup) if (v.expires <= now) dedup.delete(k);
+    return { pending: [...pending.values()], dlq: [...dlq.values()], dedup: Object.fromEntries(dedup) };
+  }, (error) => log({ event: 'qstash.persist_failed', error: String(error) }));
+  const persist = () => state.save();
+  const saved = (await state.load()) as { pending?: Msg[]; dlq?: DlqEntry[]; dedup?: Record<string, { messageId: string; expires: number }> } | undefined;
+  for (const m of saved?.pending ?? []) pending.set(m.messageId, m);
+  for (const e of saved?.dlq ?? []) dlq.set(e.dlqId, e);
+  for (const [k, v] of Object.entries(saved?.dedup ?? {})) dedup.set(k, v);
 
   // --- scheduling and delivery ---
   function schedule(m: Msg) {

@@ -9,6 +9,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { neonConfig } from '@neondatabase/serverless';
 import ws from 'ws';
+import { ensureIndexSettings, searchConfig } from '../services/search.ts';
+import { startAlgoliaEmulator } from './algolia.ts';
+import { buildAssets } from './assets.ts';
 import type { StackConfig } from './config.ts';
 import { portOpen } from './http.ts';
 import { startMailbox } from './mailbox.ts';
@@ -22,54 +25,89 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 
 export type Log = (event: Record<string, unknown>) => void;
 
+/** Told once per piece of the stack as it comes up (or fails to): `npm start` prints it. */
+export type Progress = (step: { service: string; ms: number; error?: unknown }) => void;
+
+async function timed<T>(progress: Progress | undefined, service: string, run: () => Promise<T>): Promise<T> {
+  const started = Date.now();
+  try {
+    const value = await run();
+    progress?.({ service, ms: Date.now() - started });
+    return value;
+  } catch (error) {
+    progress?.({ service, ms: Date.now() - started, error });
+    throw error;
+  }
+}
+
 export interface Services {
   /** What the Worker needs to reach the stand-ins: written to its env file. */
   workerEnv: Record<string, string>;
-  urls: { mailbox: string; redis: string; qstash: string; postgres: string; neonProxy: string; push: string };
+  urls: { mailbox: string; redis: string; qstash: string; postgres: string; neonProxy: string; push: string; algolia: string };
   /** Test hook: simulate a Postgres outage (the Worker's connections fail until it ends). */
   setPostgresAvailable(on: boolean): void;
   close(): Promise<void>;
 }
 
-/** Starts Postgres (PGlite or a real server) with migrations applied, Redis, QStash, the mailbox and the push service. */
-export async function startServices(cfg: StackConfig, log: Log): Promise<Services> {
+/** Starts Postgres (PGlite or a real server) with migrations applied, Redis, QStash, Algolia (index settings applied), the mailbox and the push service. */
+export async function startServices(cfg: StackConfig, log: Log, progress?: Progress): Promise<Services> {
   await mkdir(cfg.stateDir, { recursive: true });
   const closers: Array<() => Promise<void>> = [];
   const close = async () => {
     for (const c of closers.reverse()) await c().catch((err) => log({ event: 'stack.close_failed', error: String(err) }));
   };
   try {
-    const pg = await startPostgres({
-      dataDir: path.join(cfg.stateDir, 'pgdata'),
-      pglitePort: cfg.ports.pglite,
-      proxyPort: cfg.ports.neonProxy,
-      databaseUrl: cfg.databaseUrl,
-      log,
-    });
+    const pg = await timed(progress, cfg.databaseUrl ? 'Postgres (bridge to DATABASE_URL)' : 'Postgres (PGlite)', () =>
+      startPostgres({
+        dataDir: path.join(cfg.stateDir, 'pgdata'),
+        pglitePort: cfg.ports.pglite,
+        proxyPort: cfg.ports.neonProxy,
+        databaseUrl: cfg.databaseUrl,
+        log,
+      }),
+    );
     closers.push(() => pg.close());
     neonConfig.webSocketConstructor = ws;
-    await migrate({ databaseUrl: pg.databaseUrl, wsProxy: pg.wsProxyUrl });
+    await timed(progress, 'migrations', () => migrate({ databaseUrl: pg.databaseUrl, wsProxy: pg.wsProxyUrl }));
 
-    const redis = await startRedisEmulator({ port: cfg.ports.redis, token: cfg.secrets.redisToken, redisUrl: cfg.redisUrl });
+    const redis = await timed(progress, cfg.redisUrl ? 'Redis (REST, to REDIS_URL)' : 'Redis (REST, in memory)', () =>
+      startRedisEmulator({ port: cfg.ports.redis, token: cfg.secrets.redisToken, redisUrl: cfg.redisUrl }),
+    );
     closers.push(() => redis.close());
     const workerUrl = `http://127.0.0.1:${cfg.ports.worker}`;
-    const qstash = await startQStashEmulator({
-      port: cfg.ports.qstash,
-      token: cfg.secrets.qstashToken,
-      currentSigningKey: cfg.secrets.qstashCurrentSigningKey,
-      nextSigningKey: cfg.secrets.qstashNextSigningKey,
-      stateFile: path.join(cfg.stateDir, 'qstash.json'),
-      log,
-    });
+    const qstash = await timed(progress, 'QStash', () =>
+      startQStashEmulator({
+        port: cfg.ports.qstash,
+        token: cfg.secrets.qstashToken,
+        currentSigningKey: cfg.secrets.qstashCurrentSigningKey,
+        nextSigningKey: cfg.secrets.qstashNextSigningKey,
+        stateFile: path.join(cfg.stateDir, 'qstash.json'),
+        log,
+      }),
+    );
     closers.push(() => qstash.close());
-    const mailbox = await startMailbox({ port: cfg.ports.mailbox, apiKey: cfg.secrets.emailApiKey, log });
+    const mailbox = await timed(progress, 'mailbox', () => startMailbox({ port: cfg.ports.mailbox, apiKey: cfg.secrets.emailApiKey, log }));
     closers.push(() => mailbox.close());
-    const push = await startPushService({ port: cfg.ports.push, log });
+    const push = await timed(progress, 'push service', () => startPushService({ port: cfg.ports.push, log }));
     closers.push(() => push.close());
+    const algolia = await timed(progress, 'Algolia', () =>
+      startAlgoliaEmulator({
+        port: cfg.ports.algolia,
+        appId: cfg.secrets.algoliaAppId,
+        apiKey: cfg.secrets.algoliaApiKey,
+        stateFile: path.join(cfg.stateDir, 'algolia.json'),
+        log,
+      }),
+    );
+    closers.push(() => algolia.close());
+    const algoliaEnv = { ALGOLIA_APP_ID: cfg.secrets.algoliaAppId, ALGOLIA_API_KEY: cfg.secrets.algoliaApiKey, ALGOLIA_INDEX: 'messages', ALGOLIA_HOSTS: algolia.url };
+    // Like the migrations: the Worker finds its index ready, set up by the production adapter itself.
+    await timed(progress, 'search index settings', () => ensureIndexSettings(searchConfig(algoliaEnv)));
 
     return {
       workerEnv: {
         PUBLIC_URL: workerUrl,
+        ALLOWED_ORIGINS: cfg.allowedOrigins.join(','),
         DATABASE_URL: pg.databaseUrl,
         NEON_WS_PROXY: pg.wsProxyUrl,
         UPSTASH_REDIS_REST_URL: redis.url,
@@ -88,8 +126,9 @@ export async function startServices(cfg: StackConfig, log: Log): Promise<Service
         VAPID_SUBJECT: 'mailto:dev@beehive.localhost',
         FCM_SERVICE_ACCOUNT: JSON.stringify(push.serviceAccount),
         FCM_API_URL: push.url,
+        ...algoliaEnv,
       },
-      urls: { mailbox: mailbox.url, redis: redis.url, qstash: qstash.url, postgres: pg.databaseUrl, neonProxy: pg.wsProxyUrl, push: push.url },
+      urls: { mailbox: mailbox.url, redis: redis.url, qstash: qstash.url, postgres: pg.databaseUrl, neonProxy: pg.wsProxyUrl, push: push.url, algolia: algolia.url },
       setPostgresAvailable: (on) => pg.setAvailable(on),
       close,
     };
@@ -112,10 +151,19 @@ export interface WorkerProcess {
 export async function startWorker(
   cfg: StackConfig,
   services: Services,
+  opts: { extraVars?: Record<string, string>; stdio?: 'inherit' | 'pipe'; log: Log; progress?: Progress },
+): Promise<WorkerProcess> {
+  return timed(opts.progress, 'Worker (wrangler dev)', () => launchWorker(cfg, services, opts));
+}
+
+async function launchWorker(
+  cfg: StackConfig,
+  services: Services,
   opts: { extraVars?: Record<string, string>; stdio?: 'inherit' | 'pipe'; log: Log },
 ): Promise<WorkerProcess> {
   // A stale wrangler from a killed run would answer /health with old code: refuse to start beside it.
   if (await portOpen(cfg.ports.worker)) throw new Error(`port ${cfg.ports.worker} is already in use (a stale wrangler dev?); stop it or set BEEHIVE_PORT_BASE`);
+  await buildAssets(); // /docs's swagger-ui files
   const envFile = path.join(cfg.stateDir, 'worker.env');
   const vars = { ...services.workerEnv, ...opts.extraVars };
   // dotenv syntax: single quotes keep a value literal (JSON included).

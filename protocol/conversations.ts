@@ -3,7 +3,7 @@
  * routes (API.md § Conversations and messages, § Presence).
  */
 import { z } from '@hono/zod-openapi';
-import { Id } from './common.ts';
+import { Id, Text, Timestamp, Uuid } from './common.ts';
 import { Message } from './messages.ts';
 
 export const GROUP_NAME_MAX = 64;
@@ -19,7 +19,6 @@ export const LIST_LIMIT_MAX = 100;
 export const LIST_LIMIT_DEFAULT = 20;
 export const PRESENCE_QUERY_MAX = 200;
 
-const Timestamp = z.iso.datetime({ offset: false }).openapi({ example: '2026-11-22T04:55:00.123Z' });
 const Seq = z.number().int().min(0).max(2 ** 31 - 1);
 /** A non-negative integer from a query string. */
 const QuerySeq = z.coerce.number().int().min(0).max(2 ** 31 - 1);
@@ -34,7 +33,7 @@ export const MessageTtl = z
   .number()
   .int()
   .refine((n) => n === 0 || (n >= TTL_MIN_SECONDS && n <= TTL_MAX_SECONDS), `0 (off) or ${TTL_MIN_SECONDS} … ${TTL_MAX_SECONDS} seconds`);
-export const GroupName = z.string().trim().min(1).max(GROUP_NAME_MAX).openapi({ example: 'Hiking club' });
+export const GroupName = Text().trim().min(1).max(GROUP_NAME_MAX).openapi({ example: 'Hiking club' });
 
 export const CreateConversationBody = z
   .discriminatedUnion('kind', [
@@ -56,7 +55,7 @@ export const PatchConversationBody = z
   .strictObject({
     name: GroupName.optional(),
     avatarFileId: Id.nullable().optional(),
-    announcement: z.string().max(ANNOUNCEMENT_MAX).nullable().optional(),
+    announcement: Text().max(ANNOUNCEMENT_MAX).nullable().optional(),
     messageTtlSeconds: MessageTtl.optional().openapi({ description: 'Disappearing messages: 0 (off) or 30 … 604800 seconds' }),
   })
   .refine((b) => Object.keys(b).length > 0, { message: 'give at least one of name, avatarFileId, announcement, messageTtlSeconds' })
@@ -73,7 +72,7 @@ export const MemberParams = ConversationParams.extend({ userId: Id.openapi({ par
 export const ListQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(LIST_LIMIT_MAX).default(LIST_LIMIT_DEFAULT),
   /** Opaque, from `nextCursor` (base64 of the UserDO's position); anything else is refused here rather than reaching the actor. */
-  cursor: z.string().max(256).regex(/^[A-Za-z0-9+/_-]+={0,2}$/, 'not a cursor from nextCursor').optional(),
+  cursor: Text().max(256).regex(/^[A-Za-z0-9+/_-]+={0,2}$/, 'not a cursor from nextCursor').optional(),
 });
 
 export const HistoryQuery = z
@@ -87,15 +86,15 @@ export const HistoryQuery = z
     path: ['afterSeq'],
   });
 
-export const Member = z.object({ userId: z.string(), role: Role, joinedAt: Timestamp }).openapi('Member');
+export const Member = z.object({ userId: Uuid, role: Role, joinedAt: Timestamp }).openapi('Member');
 
 /** A conversation as every member sees it (pushed as `conversation.updated`). */
 export const ConversationView = z
   .object({
-    id: z.string(),
+    id: Uuid,
     kind: z.enum(['single', 'group']),
     name: z.string().optional(),
-    avatarFileId: z.string().optional(),
+    avatarFileId: Uuid.optional(),
     announcement: z.string().optional(),
     messageTtlSeconds: z.number().int().optional().openapi({ description: 'Set when disappearing messages are on' }),
     members: z.array(Member),

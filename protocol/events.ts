@@ -7,7 +7,7 @@
  * clients alike.
  */
 import { z } from '@hono/zod-openapi';
-import { Id } from './common.ts';
+import { Id, Text } from './common.ts';
 import { Message, Seq, type Reaction } from './messages.ts';
 import { Role } from './conversations.ts';
 
@@ -23,7 +23,7 @@ export function isEmoji(s: string): boolean {
   if (graphemes.length !== 1) return false;
   return /\p{Extended_Pictographic}/u.test(s) || /^\p{Regional_Indicator}{2}$/u.test(s) || /^[0-9#*]\uFE0F?\u20E3$/u.test(s);
 }
-export const Emoji = z.string().refine(isEmoji, 'one emoji');
+export const Emoji = Text().refine(isEmoji, 'one emoji');
 
 export const SettingsChanges = z
   .object({
@@ -71,7 +71,7 @@ export type StreamItem = { message: Message } | { event: Event };
 export const seqOf = (item: StreamItem): number => ('message' in item ? item.message.seq : item.event.seq);
 
 /** Actions on a message, over REST (path + body) and WebSocket (frames). */
-export const EditBody = z.strictObject({ content: z.string() }).openapi('EditMessageBody');
+export const EditBody = z.strictObject({ content: Text() }).openapi('EditMessageBody');
 export const MessageSeqParams = z.object({
   id: Id.openapi({ param: { name: 'id', in: 'path' } }),
   seq: z.coerce.number().int().min(1).max(2 ** 31 - 1).openapi({ param: { name: 'seq', in: 'path' } }),

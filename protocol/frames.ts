@@ -6,14 +6,14 @@
  * (`/asyncapi.json`, workers/routes/asyncapi.ts).
  */
 import { z } from '@hono/zod-openapi';
-import { Id } from './common.ts';
+import { Id, Text } from './common.ts';
 import { ConversationView } from './conversations.ts';
 import { Emoji, Event, type MessageAction } from './events.ts';
 import { Ack, composedOrForwardedFrame, composeFields, Message, MsgType, Seq } from './messages.ts';
 import { FriendRequest } from './social.ts';
 
 /** Echoed in the answer to an action frame (`conversation.event` or `error`). */
-const Ref = z.string().min(1).max(64).optional().openapi({ description: 'Echoed in the answer' });
+const Ref = Text().min(1).max(64).optional().openapi({ description: 'Echoed in the answer' });
 
 export const ClientFrames = {
   'message.send': z
@@ -22,7 +22,7 @@ export const ClientFrames = {
     .openapi({ description: 'Send (or, with forwardOf, forward) a message. Answered by message.ack, or error with ref = clientMsgId' }),
   'message.read': z.strictObject({ type: z.literal('message.read'), conversationId: Id, seq: Seq }).openapi({ description: 'Move my read cursor forward' }),
   'message.edit': z
-    .strictObject({ type: z.literal('message.edit'), conversationId: Id, seq: Seq.min(1), content: z.string(), ref: Ref })
+    .strictObject({ type: z.literal('message.edit'), conversationId: Id, seq: Seq.min(1), content: Text(), ref: Ref })
     .openapi({ description: 'Edit my text message; answered by conversation.event (message.edited) with ref' }),
   'message.recall': z
     .strictObject({ type: z.literal('message.recall'), conversationId: Id, seq: Seq.min(1), ref: Ref })

@@ -1,11 +1,11 @@
 /** Request and response shapes of the integration routes (API.md § Integrations: webhooks and bots). */
 import { z } from '@hono/zod-openapi';
 import { Nickname, User, Username } from './accounts.ts';
-import { Id } from './common.ts';
+import { Id, Text } from './common.ts';
 import { ConversationParams } from './conversations.ts';
 
 export const HookEvent = z.enum(['message.new', 'conversation.event']);
-const Url = z.string().min(1).max(2048).openapi({ example: 'https://hooks.example.com/beehive' });
+const Url = Text().min(1).max(2048).openapi({ example: 'https://hooks.example.com/beehive' });
 const Time = z.string().openapi({ example: '2026-11-22T04:55:00.123Z' });
 const Secret = z.string().openapi({ example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', description: 'Standard Webhooks signing secret' });
 
@@ -32,7 +32,7 @@ export const SecretResponse = z.object({ secret: Secret });
 export const WebhookParams = ConversationParams.extend({ wid: Id.openapi({ param: { name: 'wid', in: 'path' } }) });
 export const DeliveriesQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
-  cursor: z.string().regex(/^\d{1,15}$/, 'not a cursor from nextCursor').optional(),
+  cursor: Text().regex(/^\d{1,15}$/, 'not a cursor from nextCursor').optional(),
 });
 export const Delivery = z
   .object({
@@ -59,7 +59,7 @@ export const BotCreated = z
 export const TokenResponse = z.object({ token: z.string() });
 export const BotParams = z.object({ id: Id.openapi({ param: { name: 'id', in: 'path' } }) });
 
-export const CreateIncomingBody = z.strictObject({ name: z.string().trim().min(1).max(64) }).openapi('CreateIncomingWebhookBody');
+export const CreateIncomingBody = z.strictObject({ name: Text().trim().min(1).max(64) }).openapi('CreateIncomingWebhookBody');
 export const IncomingWebhook = z
   .object({ id: z.string(), name: z.string(), botId: z.string(), createdBy: z.string(), createdAt: Time })
   .openapi('IncomingWebhook');
@@ -67,5 +67,5 @@ export const IncomingCreated = IncomingWebhook.extend({ url: z.string().openapi(
 export const IncomingPage = z.object({ items: z.array(IncomingWebhook), nextCursor: z.null() });
 export const IncomingParams = ConversationParams.extend({ iid: Id.openapi({ param: { name: 'iid', in: 'path' } }) });
 
-export const HookPostParams = z.object({ token: z.string().min(1).max(200).openapi({ param: { name: 'token', in: 'path' } }) });
-export const HookPostBody = z.strictObject({ text: z.string() }).openapi('IncomingWebhookPost');
+export const HookPostParams = z.object({ token: Text().min(1).max(200).openapi({ param: { name: 'token', in: 'path' } }) });
+export const HookPostBody = z.strictObject({ text: Text() }).openapi('IncomingWebhookPost');

@@ -4,7 +4,7 @@
  * its current state, after every edit, recall, reaction and expiry.
  */
 import { z } from '@hono/zod-openapi';
-import { Id } from './common.ts';
+import { Id, Text } from './common.ts';
 
 export const TEXT_MAX = 4000;
 export const MENTIONS_MAX = 50;
@@ -12,12 +12,12 @@ export const MENTIONS_MAX = 50;
 export const MsgType = z.enum(['text', 'image', 'voice', 'file']);
 export type MsgType = z.infer<typeof MsgType>;
 
-export const ClientMsgId = z.string().min(1).max(64).openapi({ example: 'c-1732250000-1' });
+export const ClientMsgId = Text().min(1).max(64).openapi({ example: 'c-1732250000-1' });
 export const Seq = z.number().int().min(0).max(2 ** 31 - 1);
 const Timestamp = z.iso.datetime({ offset: false }).openapi({ example: '2026-11-22T04:55:00.123Z' });
 
 /** Text, or a flat object of media metadata (`{caption?, width?, height?}`, `{durationMs}`, `{name}`). */
-export const Content = z.union([z.string(), z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]))]);
+export const Content = z.union([Text(), z.record(Text(), z.union([Text(), z.number(), z.boolean(), z.null()]))]);
 export type Content = z.infer<typeof Content>;
 
 /** Forwarding names a message of a conversation the caller is in. */
@@ -79,9 +79,9 @@ export function toSendInput(b: SendBody): SendInput {
   return { ...rest, type: type!, content: content! };
 }
 
-const ImageContent = z.strictObject({ caption: z.string().max(TEXT_MAX).optional(), width: z.number().int().positive().max(100_000).optional(), height: z.number().int().positive().max(100_000).optional() });
+const ImageContent = z.strictObject({ caption: Text().max(TEXT_MAX).optional(), width: z.number().int().positive().max(100_000).optional(), height: z.number().int().positive().max(100_000).optional() });
 const VoiceContent = z.strictObject({ durationMs: z.number().int().positive().max(3_600_000) });
-const FileContent = z.strictObject({ name: z.string().min(1).max(255) });
+const FileContent = z.strictObject({ name: Text().min(1).max(255) });
 
 /** Text rules, shared by sends and edits: returns an error message or undefined. */
 export function checkText(content: unknown): string | undefined {

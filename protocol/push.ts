@@ -1,6 +1,7 @@
 /** Request and response shapes of push subscriptions and user settings (API.md § Push notifications). */
 import { z } from '@hono/zod-openapi';
 import { DeviceId } from './accounts.ts';
+import { Text } from './common.ts';
 import { page } from './social.ts';
 
 const base64url = (bytes: number, what: string) =>
@@ -14,7 +15,7 @@ export const WebPushSubscriptionBody = z
   .strictObject({
     deviceId: DeviceId,
     kind: z.literal('webpush'),
-    endpoint: z.string().min(1).max(2048).openapi({ description: 'The push resource: `https` on a public host', example: 'https://fcm.googleapis.com/fcm/send/dpH5…' }),
+    endpoint: Text().min(1).max(2048).openapi({ description: 'The push resource: `https` on a public host', example: 'https://fcm.googleapis.com/fcm/send/dpH5…' }),
     keys: z.strictObject({
       p256dh: base64url(65, 'an uncompressed P-256 point').openapi({ description: 'base64url of the 65-byte uncompressed P-256 public key' }),
       auth: base64url(16, 'the auth secret').openapi({ description: 'base64url of the 16-byte auth secret' }),

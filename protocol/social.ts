@@ -1,7 +1,7 @@
 /** Request and response shapes of profiles, friends and blocks (API.md § Users and friends). */
 import { z } from '@hono/zod-openapi';
 import { Nickname, User } from './accounts.ts';
-import { LIMITS } from './common.ts';
+import { LIMITS, Text, Timestamp, Uuid } from './common.ts';
 
 export const SOCIAL_LIMITS = {
   /** A friend request's message. */
@@ -16,7 +16,7 @@ export const SOCIAL_LIMITS = {
  * Ids this server issues are UUIDs (v7). Anything else cannot name a row, so it
  * is refused as 400 `validation_failed` before any query runs.
  */
-export const ResourceId = z.uuid().openapi({ example: '0193a5b2-7c1e-7d3a-9f00-1b2c3d4e5f60' });
+export const ResourceId = Uuid;
 
 export const IdParam = z.object({ id: ResourceId.openapi({ param: { name: 'id', in: 'path' } }) });
 export const UserIdParam = z.object({ userId: ResourceId.openapi({ param: { name: 'userId', in: 'path' } }) });
@@ -24,7 +24,7 @@ export const UserIdParam = z.object({ userId: ResourceId.openapi({ param: { name
 /** `?limit=&cursor=` of every list. The cursor is opaque: whatever the previous page's `nextCursor` said. */
 export const PageQuery = z.object({
   limit: z.coerce.number().int().min(1).max(SOCIAL_LIMITS.pageMax).default(20).openapi({ example: 20 }),
-  cursor: z.string().min(1).max(512).optional(),
+  cursor: Text().min(1).max(512).optional(),
 });
 
 /** A page of a list, the API.md list shape. */
@@ -39,13 +39,12 @@ export const ProfilePatch = z
   .strictObject({
     nickname: Nickname.optional(),
     avatarFileId: ResourceId.nullable().optional(),
-    bio: z.string().max(LIMITS.bioMax).nullable().optional(),
+    bio: Text().max(LIMITS.bioMax).nullable().optional(),
   })
   .openapi('ProfilePatch');
 
 export const UsersByIdsQuery = z.object({
-  ids: z
-    .string()
+  ids: Text()
     .min(1)
     .max(100 * 40)
     .openapi({ description: 'Comma-separated user ids, at most 100', example: '0193a5b2-7c1e-7d3a-9f00-1b2c3d4e5f60' })
@@ -59,7 +58,7 @@ export const UsersByIdsQuery = z.object({
 });
 
 export const SearchQuery = PageQuery.extend({
-  q: z.string().trim().min(1).max(SOCIAL_LIMITS.searchQueryMax).openapi({ description: 'Prefix of a username or nickname, any case', example: 'ali' }),
+  q: Text().trim().min(1).max(SOCIAL_LIMITS.searchQueryMax).openapi({ description: 'Prefix of a username or nickname, any case', example: 'ali' }),
 });
 
 export const UserPage = page(User).openapi('UserPage');
@@ -70,18 +69,18 @@ export const RequestStatus = z.enum(['pending', 'accepted', 'rejected', 'expired
 
 export const FriendRequest = z
   .object({
-    id: z.string(),
-    fromUserId: z.string(),
-    toUserId: z.string(),
+    id: Uuid,
+    fromUserId: Uuid,
+    toUserId: Uuid,
     message: z.string().optional(),
     status: RequestStatus,
-    createdAt: z.string().openapi({ example: '2026-11-22T04:55:00.123Z' }),
-    expiresAt: z.string().openapi({ example: '2026-11-29T04:55:00.123Z' }),
+    createdAt: Timestamp,
+    expiresAt: Timestamp,
   })
   .openapi('FriendRequest');
 
 export const SendRequestBody = z
-  .strictObject({ toUserId: ResourceId, message: z.string().max(SOCIAL_LIMITS.requestMessageMax).optional() })
+  .strictObject({ toUserId: ResourceId, message: Text().max(SOCIAL_LIMITS.requestMessageMax).optional() })
   .openapi('SendFriendRequestBody');
 
 export const RequestEnvelope = z.object({ request: FriendRequest }).openapi('FriendRequestEnvelope');
@@ -95,9 +94,9 @@ export const RequestPage = page(FriendRequest).openapi('FriendRequestPage');
 export const FriendItem = z
   .object({
     user: User,
-    since: z.string().openapi({ description: 'When the friendship began' }),
+    since: Timestamp.openapi({ description: 'When the friendship began' }),
     online: z.boolean(),
-    lastSeenAt: z.string().nullable().openapi({ description: 'null if never seen, or if presence is unavailable' }),
+    lastSeenAt: Timestamp.nullable().openapi({ description: 'null if never seen, or if presence is unavailable' }),
   })
   .openapi('Friend');
 

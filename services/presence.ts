@@ -13,6 +13,9 @@ export interface Presence {
   lastSeenAt: string | null;
 }
 
+/** A user never seen online — also what anyone reads who may not see a user's presence. */
+export const NEVER_SEEN: Presence = Object.freeze({ online: false, lastSeenAt: null });
+
 /** Presence of up to a few hundred users in one Redis round trip (one MGET). */
 export async function presenceOf(redis: Redis, userIds: string[]): Promise<Record<string, Presence>> {
   if (userIds.length === 0) return {};

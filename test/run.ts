@@ -7,6 +7,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
+import { buildAssets } from '../local/assets.ts';
 import { portOpen } from '../local/http.ts';
 import { ROOT } from '../local/stack.ts';
 
@@ -21,6 +22,7 @@ function run(label: string, cmd: string, args: string[], env: NodeJS.ProcessEnv 
 }
 
 const extra = process.argv.slice(2);
+await buildAssets(); // the Worker's static assets, which the bundle and the stack serve
 run('generated binding types are current', bin('wrangler'), ['types', '--check']);
 run('types', bin('tsc'), ['-p', 'tsconfig.json']);
 run('types (node side)', bin('tsc'), ['-p', 'tsconfig.node.json']);

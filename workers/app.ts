@@ -1,16 +1,19 @@
-/** The Hono app: middleware, one router per resource, the OpenAPI document and its reference page. */
-import { swaggerUI } from '@hono/swagger-ui';
+/** The Hono app: middleware, one router per resource, the OpenAPI document and its reference page (openapi.ts). */
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { LIMITS } from '../protocol/common.ts';
 import type { AppEnv } from './context.ts';
 import { ApiError } from './errors.ts';
-import { notFound, onError } from './middleware/errors.ts';
+import { isUploadRequest } from './files/limits.ts';
 import { refuseBots } from './middleware/auth.ts';
-import { requestContext } from './middleware/request-context.ts';
+import { corsPolicy } from './middleware/cors.ts';
+import { notFound, onError } from './middleware/errors.ts';
+import { requestContext, requestIds } from './middleware/request-context.ts';
+import { securityHeaders } from './middleware/security-headers.ts';
 import { authRoutes } from './routes/auth.ts';
 import { botRoutes } from './routes/bots.ts';
 import { conversationRoutes } from './routes/conversations.ts';
+import { fileRoutes } from './routes/files.ts';
 import { friendRoutes } from './routes/friends.ts';
 import { healthRoutes } from './routes/health.ts';
 import { hookRoutes, incomingRoutes } from './routes/incoming-webhooks.ts';
@@ -23,20 +26,22 @@ import { streamRoutes } from './routes/stream.ts';
 import { userRoutes } from './routes/users.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import { wsRoutes } from './routes/ws.ts';
+import { serveApiDocs } from './openapi.ts';
 import { defaultHook } from './validation.ts';
 
 const app = new OpenAPIHono<AppEnv>({ defaultHook });
 
-app.use(requestContext);
-app.use(
-  '/api/*',
-  bodyLimit({
-    maxSize: LIMITS.bodyBytes,
-    onError: () => {
-      throw new ApiError('too_large', `Request bodies are limited to ${LIMITS.bodyBytes} bytes`);
-    },
-  }),
-);
+app.use(requestIds, requestContext);
+app.use(securityHeaders);
+app.use('/api/*', corsPolicy);
+const jsonBodyLimit = bodyLimit({
+  maxSize: LIMITS.bodyBytes,
+  onError: () => {
+    throw new ApiError('too_large', `Request bodies are limited to ${LIMITS.bodyBytes} bytes`);
+  },
+});
+// File bytes are streamed and limited by their own routes (FILE_MAX_BYTES, FILE_SINGLE_MAX_BYTES).
+app.use('/api/*', (c, next) => (isUploadRequest(c.req.method, c.req.path) ? next() : jsonBodyLimit(c, next)));
 
 app.use('/api/v1/auth/*', refuseBots);
 
@@ -53,15 +58,11 @@ const routes = app.route('/', healthRoutes).route('/api/v1/auth', authRoutes)
   .route('/api/v1/hooks', hookRoutes)
   .route('/api/v1/presence', presenceRoutes)
   .route('/api/v1/push', pushRoutes)
+  .route('/api/v1/files', fileRoutes)
   .route('/api/v1/ws', wsRoutes);
 app.route('/internal/jobs', jobRoutes);
 
-app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
-app.doc31('/openapi.json', {
-  openapi: '3.1.0',
-  info: { title: 'Beehive API', version: '1', description: 'Edge-native instant messaging. See API.md for the WebSocket protocol.' },
-});
-app.get('/docs', swaggerUI({ url: '/openapi.json' }));
+serveApiDocs(app);
 
 app.notFound(notFound);
 app.onError(onError);

@@ -2,6 +2,7 @@
 import app from './app.ts';
 
 export { ConversationDO } from '../durable-objects/conversation/index.ts';
+export { UploadDO } from '../durable-objects/upload/index.ts';
 export { UserDO } from '../durable-objects/user/index.ts';
 
 export default {

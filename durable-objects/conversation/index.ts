@@ -21,10 +21,13 @@ import type {
 } from '../contracts.ts';
 import { AlarmClock } from '../kit/alarms.ts';
 import { migrateSql } from '../kit/migrations.ts';
+import { instrument } from '../kit/sql-stats.ts';
+import { prepareFileMessage } from '../../services/files/messages.ts';
 import { SocketHub } from '../kit/socket-hub.ts';
 import { edit, forwardable, notMember, post, react, recall, type SeqKind } from './commands.ts';
 import { append, type Change, messageAt } from './event-log.ts';
 import { fanoutConsumer } from './fanout.ts';
+import { filesConsumer } from './files.ts';
 import { PG_CONSUMER, pgConsumer } from './flush.ts';
 import { counters, kindOf, loadMessage, messagePage, msgNoFor, receipts, streamPage, visibleFrom } from './history.ts';
 import { acceptLiveView, closeLiveViews, handleLiveFrame, type LiveView } from './live-view.ts';
@@ -48,17 +51,20 @@ export class ConversationDO extends DurableObject<Env> implements LiveView {
   private outbox!: Outbox;
   private webhooks!: Webhooks;
   private readonly alarms: AlarmClock;
+  /** The object's storage, its SQL statements counted (kit/sql-stats.ts). */
+  private readonly storage: DurableObjectStorage;
   private readonly blockMirror = new BlockMirror();
   readonly hub = new SocketHub({ quietUntilSync: false });
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    this.storage = instrument(ctx.storage, 'ConversationDO');
     this.alarms = new AlarmClock(ctx.storage);
     ctx.blockConcurrencyWhile(async () => {
-      migrateSql(ctx.storage, MIGRATIONS);
-      this.st = new ConversationState(ctx.storage.sql);
-      this.d = { st: this.st, storage: ctx.storage, env, ctx };
-      this.outbox = new Outbox(this.d, this.alarms, [fanoutConsumer(), pgConsumer()]);
+      migrateSql(this.storage, MIGRATIONS);
+      this.st = new ConversationState(this.storage.sql);
+      this.d = { st: this.st, storage: this.storage, env, ctx };
+      this.outbox = new Outbox(this.d, this.alarms, [fanoutConsumer(), pgConsumer(), filesConsumer()]);
       this.outbox.onAdvance = (name) => this.advanced(name);
       this.webhooks = new Webhooks(this.d, this.outbox);
       this.webhooks.start();
@@ -75,14 +81,14 @@ export class ConversationDO extends DurableObject<Env> implements LiveView {
   /** Applies a mirror (idempotent; older versions are ignored) and appends the events of what changed. */
   async setMirror(mirror: ConversationMirror): Promise<{ ok: true; applied: boolean }> {
     if (!this.st.exists) {
-      found(this.st, this.ctx.storage.sql, this.ctx.storage, mirror);
-      await this.blockMirror.refresh(this.st, this.ctx.storage, this.env, this.ctx).catch((err) => this.log('blocks.refresh_failed', { error: String(err) }));
+      found(this.st, this.storage.sql, this.storage, mirror);
+      await this.blockMirror.refresh(this.st, this.storage, this.env, this.ctx).catch((err) => this.log('blocks.refresh_failed', { error: String(err) }));
       return { ok: true, applied: true };
     }
     if (mirror.version < this.st.conv.version) return { ok: true, applied: false };
     const changes = diff(this.st, mirror);
-    const entries = changes.length ? append(this.st, this.ctx.storage, changes) : [];
-    recordVersion(this.st, this.ctx.storage.sql, mirror.version);
+    const entries = changes.length ? append(this.st, this.storage, changes) : [];
+    recordVersion(this.st, this.storage.sql, mirror.version);
     const departed = changes.flatMap((c) => ('event' in c && (c.event.kind === 'member.left' || c.event.kind === 'member.removed') ? [c.event.userId] : []));
     for (const userId of departed) closeLiveViews(this.ctx, `user:${userId}`, 4003, 'no longer a member');
     this.committed(entries);
@@ -92,7 +98,7 @@ export class ConversationDO extends DurableObject<Env> implements LiveView {
 
   /** A block between members changed: read them again from Postgres (the record). */
   async refreshBlocks(): Promise<{ ok: true }> {
-    await this.blockMirror.refresh(this.st, this.ctx.storage, this.env, this.ctx);
+    await this.blockMirror.refresh(this.st, this.storage, this.env, this.ctx);
     return { ok: true };
   }
 
@@ -120,7 +126,7 @@ export class ConversationDO extends DurableObject<Env> implements LiveView {
       inBatch.set(input.clientMsgId, i);
       batch.push({ index: i, draft: p.draft });
     });
-    const entries = batch.length ? append(this.st, this.ctx.storage, batch.map(({ draft }) => ({ message: draft, senderId, origin: origin.deviceId }))) : [];
+    const entries = batch.length ? append(this.st, this.storage, batch.map(({ draft }) => ({ message: draft, senderId, origin: origin.deviceId }))) : [];
     entries.forEach((e, k) => {
       const message = (e.item as { message: import('../../protocol/messages.ts').Message }).message;
       results[batch[k]!.index] = { ok: true, duplicate: false, message, ack: { clientMsgId: message.clientMsgId, conversationId: message.conversationId, seq: message.seq, id: message.id, createdAt: message.createdAt } };
@@ -136,29 +142,43 @@ export class ConversationDO extends DurableObject<Env> implements LiveView {
 
   /** The original answer to a repeated clientMsgId, if there was one. */
   private duplicate(senderId: string, clientMsgId: string): SendResult | undefined {
-    const dup = this.ctx.storage.sql
+    const dup = this.storage.sql
       .exec<{ seq: number; id: string; created_at: string }>('SELECT seq, id, created_at FROM dedupe WHERE sender_id = ? AND client_msg_id = ?', senderId, clientMsgId)
       .toArray()[0];
     if (!dup) return undefined;
     const conversationId = this.st.conv.id!;
     const ack = { clientMsgId, conversationId, seq: dup.seq, id: dup.id, createdAt: dup.created_at };
-    const message = messageAt(this.st, this.ctx.storage.sql, dup.seq) ?? { ...ack, senderId, type: 'text' as const, content: null };
+    const message = messageAt(this.st, this.storage.sql, dup.seq) ?? { ...ack, senderId, type: 'text' as const, content: null };
     return { ok: true, ack, message, duplicate: true };
   }
 
-  /** What a send needs from outside before its rules can run: a forward's source, the kind of entry it replies to. */
+  /**
+   * What a send needs from outside before its rules can run: a forward's source, the kind of entry it
+   * replies to, and for a media message the file (the sender may read it, its type fits, and the
+   * members may read it from now on: services/files).
+   */
   private async prepare(senderId: string, input: SendInput): Promise<Prepared> {
     try {
+      let draft: Draft;
+      let replyTo: SeqKind = 'none';
       if (input.forwardOf) {
         const { conversationId, seq } = input.forwardOf;
         const source: ForwardSource = conversationId === this.st.conv.id ? await this.forwardSource(senderId, seq) : await this.env.CONVERSATIONS.getByName(conversationId).forwardSource(senderId, seq);
         if (!source.ok) return source;
         const m = source.message;
-        const draft: Draft = { clientMsgId: input.clientMsgId, type: m.type, content: m.content!, ...(m.fileId ? { fileId: m.fileId } : {}), forwardedFrom: { conversationId, seq, senderId: m.senderId } };
-        return { ok: true, draft, replyTo: 'none' };
+        draft = { clientMsgId: input.clientMsgId, type: m.type, content: m.content!, ...(m.fileId ? { fileId: m.fileId } : {}), forwardedFrom: { conversationId, seq, senderId: m.senderId } };
+      } else {
+        const { forwardOf: _f, ...composed } = input;
+        draft = composed;
+        if (draft.replyToSeq !== undefined) replyTo = await kindOf(this.d, draft.replyToSeq);
       }
-      const { forwardOf: _f, ...draft } = input;
-      const replyTo = draft.replyToSeq === undefined ? 'none' : await kindOf(this.d, draft.replyToSeq);
+      if (draft.type !== 'text' && draft.fileId && this.st.member(senderId)) {
+        const file = await prepareFileMessage(this.env, this.ctx, { senderId, conversationId: this.st.conv.id!, fileId: draft.fileId, msgType: draft.type });
+        if (!file.ok) return file;
+        // Image dimensions come from the file's header, not from the client.
+        const { width, height } = file.file;
+        if (draft.type === 'image' && width && height && typeof draft.content === 'object' && draft.content !== null) draft = { ...draft, content: { ...draft.content, width, height } };
+      }
       return { ok: true, draft, replyTo };
     } catch (err) {
       this.log('send.prepare_failed', { error: String(err) });
@@ -180,31 +200,31 @@ export class ConversationDO extends DurableObject<Env> implements LiveView {
     const m = this.st.member(actorId);
     if (!m) return notMember(this.st);
     const loaded = action.seq >= visibleFrom(m) ? await loadMessage(this.d, action.seq).catch(() => undefined) : undefined;
-    const target = loaded && messageAt(this.st, this.ctx.storage.sql, action.seq);
+    const target = loaded && messageAt(this.st, this.storage.sql, action.seq);
     const now = Date.now();
     let decision;
     if (action.kind === 'edit') decision = edit(this.st, actorId, target, action.content, now, Number(this.env.EDIT_WINDOW_SECONDS));
     else if (action.kind === 'recall') decision = recall(this.st, actorId, target, now, Number(this.env.RECALL_WINDOW_SECONDS));
     else decision = react(this.st, actorId, target, action.emoji, action.on);
     if (decision === 'already') {
-      const { version } = this.ctx.storage.sql.exec<{ version: number }>('SELECT version FROM messages WHERE seq = ?', action.seq).one();
+      const { version } = this.storage.sql.exec<{ version: number }>('SELECT version FROM messages WHERE seq = ?', action.seq).one();
       return this.earlierEvent(version);
     }
     if (decision === 'unchanged') return this.reactionEvent(action.seq, (action as { emoji: string }).emoji, actorId);
     if ('ok' in decision) return decision;
-    const [entry] = append(this.st, this.ctx.storage, [{ event: decision, origin: origin.deviceId }], now);
+    const [entry] = append(this.st, this.storage, [{ event: decision, origin: origin.deviceId }], now);
     this.committed([entry!]);
     return { ok: true, event: (entry!.item as { event: Event }).event, changed: true };
   }
 
   private async earlierEvent(seq: number): Promise<EventResult> {
-    const row = this.ctx.storage.sql.exec<EventRow>('SELECT * FROM events WHERE seq = ?', seq).toArray()[0];
+    const row = this.storage.sql.exec<EventRow>('SELECT * FROM events WHERE seq = ?', seq).toArray()[0];
     const event = row ? toEvent(this.st.conv.id!, row) : await eventFromPg(this.env, this.ctx, this.st.conv.id!, seq).catch(() => undefined);
     return event ? { ok: true, event, changed: false } : { ok: false, code: 'unavailable', message: 'Could not read the earlier event; retry' };
   }
 
   private reactionEvent(seq: number, emoji: string, userId: string): EventResult {
-    const r = this.ctx.storage.sql
+    const r = this.storage.sql
       .exec<{ active: number; event_seq: number; at: string }>('SELECT active, event_seq, at FROM reactions WHERE seq = ? AND emoji = ? AND user_id = ?', seq, emoji, userId)
       .toArray()[0];
     if (!r) return { ok: false, code: 'not_found', message: 'You have not reacted to this message with that emoji' };
@@ -255,13 +275,17 @@ export class ConversationDO extends DurableObject<Env> implements LiveView {
   }
 
   private advanced(name: string): void {
-    if (name === PG_CONSUMER) prune(this.d, this.outbox, Number(this.env.HOT_WINDOW_MESSAGES), PG_CONSUMER);
+    if (name === PG_CONSUMER) {
+      prune(this.d, this.outbox, Number(this.env.HOT_WINDOW_MESSAGES), PG_CONSUMER);
+      // What now is in Postgres may let file references go.
+      this.outbox.kick(this.outbox.consumers.find((c) => c.name === 'files')!);
+    }
     if (name === 'fanout') {
       // Departed members have now heard of their departure: their rows can go.
       const done = this.outbox.done('fanout');
       for (const m of [...this.st.members.values()]) {
         if (m.leftSeq !== null && m.leftSeq <= done) {
-          this.ctx.storage.sql.exec('DELETE FROM members WHERE user_id = ? AND left_seq IS NOT NULL', m.userId);
+          this.storage.sql.exec('DELETE FROM members WHERE user_id = ? AND left_seq IS NOT NULL', m.userId);
           this.st.dropMember(m.userId);
         }
       }
@@ -282,7 +306,7 @@ export class ConversationDO extends DurableObject<Env> implements LiveView {
     if (!m) return notMember(this.st);
     if (target <= m.readSeq) return { ok: true, seq: m.readSeq };
     const moved = { ...m, readSeq: target, readMsgNo: Math.max(m.readMsgNo, msgNo) };
-    this.ctx.storage.sql.exec('UPDATE members SET read_seq = ?, read_msg_no = ? WHERE user_id = ?', moved.readSeq, moved.readMsgNo, userId);
+    this.storage.sql.exec('UPDATE members SET read_seq = ?, read_msg_no = ? WHERE user_id = ?', moved.readSeq, moved.readMsgNo, userId);
     this.st.setMember(moved);
     const conversationId = this.st.conv.id!;
     if (this.st.memberIds().length <= CHATTY_LIMIT) this.pushEphemeral({ type: 'receipt.read', conversationId, userId, seq: target }, false);
@@ -364,7 +388,7 @@ export class ConversationDO extends DurableObject<Env> implements LiveView {
 
   /** Test and operations hook: where the stream and its consumers stand. */
   async outboxStatus(): Promise<{ lastSeq: number; hotFrom: number; consumers: ReturnType<Outbox['status']>; quarantined: number }> {
-    const quarantined = this.ctx.storage.sql.exec<{ n: number }>('SELECT count(*) AS n FROM quarantine').one().n;
+    const quarantined = this.storage.sql.exec<{ n: number }>('SELECT count(*) AS n FROM quarantine').one().n;
     return { lastSeq: this.st.conv.lastSeq, hotFrom: this.st.conv.hotFrom, consumers: this.outbox.status(), quarantined };
   }
 
@@ -375,19 +399,19 @@ export class ConversationDO extends DurableObject<Env> implements LiveView {
     const now = Date.now();
     this.expireDue(now);
     await this.outbox.runDue(now);
-    const nextExpiry = this.ctx.storage.sql.exec<{ t: number | null }>('SELECT min(expires_at) AS t FROM messages WHERE expires_at IS NOT NULL AND gone IS NULL').one().t;
+    const nextExpiry = this.storage.sql.exec<{ t: number | null }>('SELECT min(expires_at) AS t FROM messages WHERE expires_at IS NOT NULL AND gone IS NULL').one().t;
     const next = [this.outbox.nextWake(), nextExpiry].filter((t): t is number => t !== null);
     if (next.length) this.alarms.wakeBy(Math.max(Date.now() + 10, Math.min(...next)));
   }
 
   /** Disappearing messages whose time has come become `message.expired` events, through the one append. */
   private expireDue(now: number): void {
-    const due = this.ctx.storage.sql
+    const due = this.storage.sql
       .exec<{ seq: number; sender_id: string }>('SELECT seq, sender_id FROM messages WHERE expires_at <= ? AND gone IS NULL ORDER BY expires_at LIMIT ?', now, EXPIRE_BATCH)
       .toArray();
     if (due.length === 0) return;
     const changes: Change[] = due.map((r) => ({ event: { kind: 'message.expired', actorId: r.sender_id, targetSeq: r.seq } }));
-    this.committed(append(this.st, this.ctx.storage, changes, now));
+    this.committed(append(this.st, this.storage, changes, now));
   }
 
   // ── live-view sockets ──────────────────────────────────────────────────

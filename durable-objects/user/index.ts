@@ -22,6 +22,7 @@ import { redisClient } from '../../services/redis.ts';
 import type { ConversationListItem, ConversationView, Counters, Delivery, Origin, SendResult, StreamResult, SummaryResult } from '../contracts.ts';
 import { AlarmClock } from '../kit/alarms.ts';
 import { migrateSql } from '../kit/migrations.ts';
+import { instrument } from '../kit/sql-stats.ts';
 import { withDb } from '../kit/postgres.ts';
 import { SocketHub } from '../kit/socket-hub.ts';
 import { errorFrame, parseFrame } from '../kit/sockets.ts';
@@ -53,6 +54,8 @@ interface Answer {
 
 export class UserDO extends DurableObject<Env> {
   private readonly sql: SqlStorage;
+  /** The object's storage, its SQL statements counted (kit/sql-stats.ts). */
+  private readonly storage: DurableObjectStorage;
   private readonly hub = new SocketHub({ quietUntilSync: true });
   private readonly alarms: AlarmClock;
   private readonly sends: SendQueue;
@@ -66,7 +69,8 @@ export class UserDO extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.sql = ctx.storage.sql;
+    this.storage = instrument(ctx.storage, 'UserDO');
+    this.sql = this.storage.sql;
     this.alarms = new AlarmClock(ctx.storage);
     this.botHook = new BotHook(ctx, env, this.alarms, () => this.userId());
     const bucket = new TokenBucket(Number(env.SEND_RATE_PER_SECOND), Number(env.SEND_BURST));
@@ -74,7 +78,7 @@ export class UserDO extends DurableObject<Env> {
     // Heartbeats are answered by the runtime, without waking the object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
     ctx.blockConcurrencyWhile(async () => {
-      migrateSql(ctx.storage, MIGRATIONS);
+      migrateSql(this.storage, MIGRATIONS);
       this.me = this.sql.exec<{ user_id: string | null }>('SELECT user_id FROM state WHERE id = 1').one().user_id ?? '';
       await this.alarms.load();
     });
@@ -244,7 +248,7 @@ export class UserDO extends DurableObject<Env> {
 
   /** The user's push subscriptions changed: read them again from Postgres. */
   async pushDevicesChanged(): Promise<{ ok: true; devices: number }> {
-    this.pushDevices = await refreshPushDevices(this.env, this.ctx, this.userId());
+    this.pushDevices = await refreshPushDevices(this.env, this.ctx, this.storage, this.userId());
     return { ok: true, devices: this.pushDevices.length };
   }
 

@@ -45,12 +45,12 @@ export function hasPushDevices(sql: SqlStorage): boolean {
 }
 
 /** Reads the user's subscribed devices again from Postgres (after a subscription changed). */
-export async function refreshPushDevices(env: Env, ctx: DurableObjectState, userId: string): Promise<string[]> {
+export async function refreshPushDevices(env: Env, ctx: DurableObjectState, storage: DurableObjectStorage, userId: string): Promise<string[]> {
   const rows = await withDb(env, ctx, (db) => db.select({ deviceId: pushSubscriptions.deviceId }).from(pushSubscriptions).where(eq(pushSubscriptions.userId, userId)));
   const ids = [...new Set(rows.map((r) => r.deviceId))];
-  ctx.storage.transactionSync(() => {
-    ctx.storage.sql.exec('DELETE FROM push_devices');
-    for (const id of ids) ctx.storage.sql.exec('INSERT INTO push_devices (device_id) VALUES (?)', id);
+  storage.transactionSync(() => {
+    storage.sql.exec('DELETE FROM push_devices');
+    for (const id of ids) storage.sql.exec('INSERT INTO push_devices (device_id) VALUES (?)', id);
   });
   return ids;
 }

@@ -2,7 +2,9 @@
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { stackConfig } from '../../local/config.ts';
-import { api, latestCode, mailbox, register, uniqueName } from './client.ts';
+import { api, latestCode, mailbox, redis, register, uniqueName } from './client.ts';
+import { rows } from './postgres.ts';
+import { Socket } from './ws-client.ts';
 
 const A = '/api/v1/auth';
 const jwtSecret = new TextEncoder().encode(stackConfig().secrets.jwtSecret);
@@ -106,6 +108,33 @@ describe('email codes', () => {
     expectError(await api('POST', `${A}/register`, { body: { username: uniqueName(), password: 'pass-word-1', email, code } }), 400, 'invalid_code');
   });
 
+  it('counts concurrent wrong tries atomically: 18 at once leave exactly 5 used, and the right code then fails', async () => {
+    const { email, code } = await sendCode();
+    const wrong = code === '000000' ? '111111' : '000000';
+    const tries = await Promise.all(
+      Array.from({ length: 18 }, () => api('POST', `${A}/register`, { body: { username: uniqueName(), password: 'pass-word-1', email, code: wrong } })),
+    );
+    for (const t of tries) expectError(t, 400, 'invalid_code');
+    const [row] = await rows<{ attempts: number }>('SELECT attempts FROM email_codes WHERE lower(email) = lower($1) ORDER BY created_at DESC LIMIT 1', [email]);
+    expect(row!.attempts).toBe(5);
+    expectError(await api('POST', `${A}/register`, { body: { username: uniqueName(), password: 'pass-word-1', email, code } }), 400, 'invalid_code');
+  });
+
+  it('a right code racing 15 wrong ones wins only if it got one of the 5 tries, and every try is counted', async () => {
+    const acct = await register({ email: true });
+    expect((await api('POST', `${A}/send-code`, { body: { email: acct.user.email, purpose: 'reset_password' } })).status).toBe(202);
+    const code = await latestCode(acct.user.email!);
+    const wrong = code === '000000' ? '111111' : '000000';
+    const tries = await Promise.all(
+      [...Array.from({ length: 15 }, () => wrong), code].map((c) => api('POST', `${A}/reset-password`, { body: { email: acct.user.email, code: c, newPassword: 'whatever-pass' } })),
+    );
+    const statuses = tries.map((t) => t.status);
+    expect(statuses.filter((s) => s === 204).length).toBeLessThanOrEqual(1);
+    expect(statuses.filter((s) => s !== 204).every((s) => s === 400)).toBe(true);
+    const [row] = await rows<{ attempts: number }>('SELECT attempts FROM email_codes WHERE lower(email) = lower($1) ORDER BY created_at DESC LIMIT 1', [acct.user.email]);
+    expect(row!.attempts).toBe(5);
+  });
+
   it('a registration that fails on a taken username keeps the code usable', async () => {
     const taken = await register();
     const { email, code } = await sendCode();
@@ -145,6 +174,28 @@ describe('refresh, logout and passwords', () => {
     expectError(await api('GET', '/api/v1/users/me', { token: acct.accessToken }), 401, 'session_revoked');
     expect((await api('POST', `${A}/refresh`, { body: { refreshToken: acct.refreshToken } })).status).toBe(401);
     expect((await api('GET', '/api/v1/users/me', { token: other.body.accessToken })).status).toBe(200);
+  });
+
+  it('a revoked session stays revoked when Redis loses its data (REST and WebSocket upgrade)', async () => {
+    const acct = await register();
+    const live = await api('POST', `${A}/login`, { body: { login: acct.user.username, password: acct.password } });
+    expect((await api('GET', '/api/v1/users/me', { token: acct.accessToken })).status).toBe(200);
+    expect((await api('POST', `${A}/logout`, { token: acct.accessToken, body: {} })).status).toBe(204);
+    expectError(await api('GET', '/api/v1/users/me', { token: acct.accessToken }), 401, 'session_revoked');
+
+    await redis('FLUSHDB'); // Redis restarted empty
+    expectError(await api('GET', '/api/v1/users/me', { token: acct.accessToken }), 401, 'session_revoked');
+    await expect(Socket.open({ token: acct.accessToken })).rejects.toThrow(/401/);
+    // Still refused once Postgres's answer is cached again; the other session is unaffected.
+    expectError(await api('GET', '/api/v1/users/me', { token: acct.accessToken }), 401, 'session_revoked');
+    expect((await api('GET', '/api/v1/users/me', { token: live.body.accessToken })).status).toBe(200);
+  });
+
+  it('a session checked live before a logout is refused right after it (the cached answer is replaced)', async () => {
+    const acct = await register();
+    expect((await api('GET', '/api/v1/users/me', { token: acct.accessToken })).status).toBe(200);
+    expect((await api('POST', `${A}/logout`, { token: acct.accessToken, body: {} })).status).toBe(204);
+    expectError(await api('GET', '/api/v1/users/me', { token: acct.accessToken }), 401, 'session_revoked');
   });
 
   it('password change needs the old password and revokes the other sessions', async () => {
@@ -295,6 +346,26 @@ describe('rate limits on codes', () => {
     expectError(limited, 429, 'rate_limited');
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(await mailbox(email)).toHaveLength(5);
+  });
+});
+
+describe('response headers', () => {
+  it('token responses are never cached: register, login, refresh, ws-ticket', async () => {
+    const username = uniqueName();
+    const reg = await api('POST', `${A}/register`, { body: { username, password: 'pass-word-1' } });
+    const login = await api('POST', `${A}/login`, { body: { login: username, password: 'pass-word-1' } });
+    const refreshed = await api('POST', `${A}/refresh`, { body: { refreshToken: login.body.refreshToken } });
+    const ticket = await api('POST', `${A}/ws-ticket`, { token: reg.body.accessToken });
+    for (const res of [reg, login, refreshed, ticket]) {
+      expect(res.status).toBeLessThan(300);
+      expect(res.headers.get('cache-control')).toBe('no-store');
+    }
+  });
+
+  it('every response says nosniff, errors and 404s included', async () => {
+    for (const res of [await api('GET', '/health'), await api('GET', '/nope'), await api('POST', `${A}/login`, { raw: '{' }), await api('GET', '/openapi.json')]) {
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    }
   });
 });
 

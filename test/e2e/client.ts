@@ -78,6 +78,14 @@ export async function register(opts: { email?: boolean; password?: string } = {}
   return { ...res.body, password };
 }
 
+/** One command on the stack's Redis, through its Upstash REST endpoint (as the Worker reaches it). */
+export async function redis(...command: Array<string | number>): Promise<unknown> {
+  const res = await fetch(stack.redis, { method: 'POST', headers: { authorization: `Bearer ${stack.redisToken}` }, body: JSON.stringify(command) });
+  const body = (await res.json()) as { result?: unknown; error?: string };
+  if (!res.ok || body.error) throw new Error(`redis ${command[0]}: ${res.status} ${body.error}`);
+  return body.result;
+}
+
 /** Friends through the public API: a asks, b accepts (already friends: nothing to do). */
 export async function befriend(a: Account, b: Account): Promise<void> {
   const asked = await api('POST', '/api/v1/friends/requests', { token: a.accessToken, body: { toUserId: b.user.id } });

@@ -399,8 +399,9 @@ describe('presence query', () => {
     expect(res.body).toEqual({ presence: { [b.user.id]: { online: false, lastSeenAt: null }, nobody: { online: false, lastSeenAt: null } } });
   });
 
-  it('shows a connected user online', async () => {
+  it('shows a connected friend online', async () => {
     const [a, b] = await users(2);
+    await makeFriends(a, b);
     const sock = await Socket.connect({ token: b.accessToken, deviceId: 'b-phone' });
     try {
       const res = await eventually(

@@ -3,18 +3,10 @@
  * (sends go on; the outbox catches up), not when the Worker and its Durable
  * Objects restart (the seq counter and the stream survive).
  */
-import { neonConfig, Pool } from '@neondatabase/serverless';
-import ws from 'ws';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { api, createGroup, register, stack, type Account } from './client.ts';
+import { pool } from './postgres.ts';
 import { Socket } from './ws-client.ts';
-
-neonConfig.webSocketConstructor = ws;
-Object.assign(neonConfig, { wsProxy: stack.neonProxy, useSecureWebSocket: false, pipelineTLS: false, pipelineConnect: false });
-const pool = new Pool({ connectionString: stack.databaseUrl, max: 1 });
-// The simulated outage also cuts this pool's idle connection; the next query opens a new one.
-pool.on('error', () => {});
-afterAll(() => pool.end());
 
 const sockets: Socket[] = [];
 afterEach(async () => {
@@ -109,11 +101,27 @@ describe('history', () => {
     expect(all.body.items.map((m: any) => m.seq)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
   });
 
-  it('/ready says which dependency is down', async () => {
+  it('/ready says which dependency is down, without its error text, and caches its checks for a few seconds', async () => {
     await control('/postgres', { available: false });
-    const res = await api('GET', '/ready');
-    expect(res.status).toBe(503);
-    expect(res.body.checks.postgres.ok).toBe(false);
-    expect(res.body.checks.redis.ok).toBe(true);
+    const down = await until(() => api('GET', '/ready'), (r) => r.status === 503);
+    expect(down.body).toEqual({
+      ok: false,
+      checks: { postgres: { ok: false, ms: expect.any(Number) }, redis: { ok: true, ms: expect.any(Number) }, qstash: { ok: true, ms: expect.any(Number) } },
+    });
+    // Postgres is back, but the answer just computed is reused: the same numbers, no new checks.
+    await control('/postgres', { available: true });
+    const again = await api('GET', '/ready');
+    expect(again.body).toEqual(down.body);
+    expect((await until(() => api('GET', '/ready'), (r) => r.status === 200)).body.ok).toBe(true);
   });
 });
+
+/** Polls `probe` until `ok` holds, for up to 10 s (longer than /ready's cache). */
+async function until<T>(probe: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const v = await probe();
+    if (ok(v) || Date.now() > deadline) return v;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { api, register, stack, uniqueName, type Account } from './client.ts';
+import { pngHeader, uploadFile } from './files-support.ts';
 
 const U = '/api/v1/users';
 
@@ -33,7 +34,8 @@ describe('my profile', () => {
     expect(got.status).toBe(200);
     expect(got.body).toMatchObject({ id: me.user.id, username: me.user.username, email: me.user.email });
 
-    const avatar = randomUUID();
+    // An avatar is an image of one's own (API.md § Files).
+    const avatar = (await uploadFile(me, pngHeader(48, 48), 'me.png', 'image/png')).body.id as string;
     const patched = await api('PATCH', `${U}/me`, { token: me.accessToken, body: { nickname: 'Bee Keeper', avatarFileId: avatar, bio: 'I keep bees.' } });
     expect(patched.status).toBe(200);
     expect(patched.body).toMatchObject({ id: me.user.id, nickname: 'Bee Keeper', avatarFileId: avatar, bio: 'I keep bees.', email: me.user.email });

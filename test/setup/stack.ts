@@ -21,12 +21,16 @@ export interface StackInfo {
   qstashToken: string;
   /** The local push service (local/push.ts): mint subscriptions and FCM tokens, read what arrived. */
   push: string;
+  /** The Algolia stand-in, and what the Worker uses to reach it. */
+  algolia: { url: string; appId: string; apiKey: string; indexName: string };
   mode: 'embedded' | 'real';
   /** The control endpoint of test/setup/control.ts: outages and restarts. */
   control: string;
   /** Postgres as the Worker reaches it: its URL and the Neon bridge (for tests that look at what was flushed). */
   databaseUrl: string;
   neonProxy: string;
+  /** wrangler dev's --persist-to folder (R2 and Durable Object state), for tests that look at what R2 holds. */
+  wranglerState: string;
 }
 
 declare module 'vitest' {
@@ -65,6 +69,9 @@ export default async function setup(project: TestProject) {
         FANOUT_RPC_LIMIT: '5',
         // A small hot window, so history pages come from Postgres after a few dozen messages.
         HOT_WINDOW_MESSAGES: '10',
+        // Small file limits, so the size tests move megabytes, not hundreds of them (still above R2's 5 MiB part).
+        FILE_SINGLE_MAX_BYTES: String(6 * 1024 * 1024),
+        FILE_MAX_BYTES: String(20 * 1024 * 1024),
         // Webhook retries in milliseconds instead of hours: backoff 100 ms doubling to 400 ms, dead letter after 3 s.
         WEBHOOK_RETRY_BASE_MS: '100',
         WEBHOOK_RETRY_CAP_MS: '400',
@@ -78,7 +85,8 @@ export default async function setup(project: TestProject) {
     return w;
   };
   let worker = await launch();
-  const control = await startControl(cfg.ports.worker + 8, {
+  // Above the stack's own ports (worker + 0…9).
+  const control = await startControl(cfg.ports.worker + 20, {
     setPostgresAvailable: (on) => services.setPostgresAvailable(on),
     restartWorker: async () => {
       await worker.stop();
@@ -93,10 +101,12 @@ export default async function setup(project: TestProject) {
     qstash: services.urls.qstash,
     qstashToken: cfg.secrets.qstashToken,
     push: services.urls.push,
+    algolia: { url: services.urls.algolia, appId: cfg.secrets.algoliaAppId, apiKey: cfg.secrets.algoliaApiKey, indexName: services.workerEnv.ALGOLIA_INDEX! },
     mode,
     control: control.url,
     databaseUrl: services.urls.postgres,
     neonProxy: services.urls.neonProxy,
+    wranglerState: path.join(stateDir, 'wrangler'),
   });
   return async () => {
     await control.close();

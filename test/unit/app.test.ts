@@ -17,6 +17,14 @@ describe('error envelope', () => {
     expect(res.body.error.requestId).toBe(res.headers.get('x-request-id'));
   });
 
+  it('echoes a sane X-Request-Id and replaces anything else with a new UUIDv7', async () => {
+    const id = async (sent?: string) => (await call('/nope', sent ? { headers: { 'x-request-id': sent } } : undefined)).headers.get('x-request-id');
+    expect(await id('trace-123_ab=')).toBe('trace-123_ab=');
+    for (const bad of [undefined, 'has space', 'a'.repeat(65), '<script>']) {
+      expect(await id(bad)).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    }
+  });
+
   it('400 invalid_json for malformed JSON', async () => {
     const res = await call('/api/v1/auth/login', post('{"login":'));
     expect(res.status).toBe(400);

@@ -1,8 +1,8 @@
 /**
  * Email verification codes: 6 random digits, valid 5 minutes, single use,
- * at most 5 wrong tries. Only an HMAC of the code is stored.
+ * at most 5 tries. Only an HMAC of the code is stored.
  */
-import { and, desc, eq, isNull, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, isNull, lt, sql } from 'drizzle-orm';
 import { emailCodes } from '../../db/schema.ts';
 import { ApiError } from '../errors.ts';
 import { hex, uuidv7 } from '../../lib/ids.ts';
@@ -42,25 +42,37 @@ export async function issueCode(db: Database, env: Env, email: string, purpose: 
 }
 
 /**
- * Checks `code` against the newest live code for (email, purpose). A wrong
- * guess uses up one attempt. Returns the code's id for `consumeCode`, which
- * the caller runs inside the transaction that acts on it, so a failed
- * registration does not burn the code.
+ * Checks `code` against the newest live code for (email, purpose). Every
+ * check spends one of the code's tries first, in one conditional UPDATE, and
+ * only a check that got a try compares: concurrent guesses cannot overrun
+ * the limit, and a right code arriving after the tries are spent fails like a
+ * wrong one. Returns the code's id for `consumeCode`, which the caller runs
+ * inside the transaction that acts on it, so a failed registration does not
+ * burn the code (it still cost one try).
  */
 export async function checkCode(db: Database, env: Env, email: string, purpose: CodePurpose, code: string): Promise<string> {
-  const [row] = await db
-    .select()
+  const newest = db
+    .select({ id: emailCodes.id })
     .from(emailCodes)
-    .where(and(eq(emailCodes.email, email.toLowerCase()), eq(emailCodes.purpose, purpose)))
+    .where(and(sql`lower(${emailCodes.email}) = ${email.toLowerCase()}`, eq(emailCodes.purpose, purpose)))
     .orderBy(desc(emailCodes.createdAt))
     .limit(1);
-  const invalid = new ApiError('invalid_code', 'The code is wrong, expired or already used');
-  if (!row || row.consumedAt || row.expiresAt.getTime() < Date.now() || row.attempts >= MAX_ATTEMPTS) throw invalid;
-  if ((await codeHash(env, row.id, code)) !== row.codeHash) {
-    await db.update(emailCodes).set({ attempts: sql`${emailCodes.attempts} + 1` }).where(eq(emailCodes.id, row.id));
-    throw invalid;
+  const [tried] = await db
+    .update(emailCodes)
+    .set({ attempts: sql`${emailCodes.attempts} + 1` })
+    .where(
+      and(
+        eq(emailCodes.id, sql`(${newest})`),
+        lt(emailCodes.attempts, MAX_ATTEMPTS),
+        isNull(emailCodes.consumedAt),
+        gt(emailCodes.expiresAt, sql`now()`),
+      ),
+    )
+    .returning({ id: emailCodes.id, codeHash: emailCodes.codeHash });
+  if (!tried || (await codeHash(env, tried.id, code)) !== tried.codeHash) {
+    throw new ApiError('invalid_code', 'The code is wrong, expired or already used');
   }
-  return row.id;
+  return tried.id;
 }
 
 /** Marks the code used; a concurrent use of the same code loses. */

@@ -4,15 +4,16 @@
  * refreshes with one token cannot both win; a used token presented again is
  * treated as stolen and revokes the session.
  *
- * Revocation is written to Postgres (the record) and to Redis under
- * `revoked:sid:<id>` for the access token's lifetime (the fast check done on
- * every authenticated request).
+ * Revocation is written to Postgres (the record). Redis caches each
+ * session's state under `session:<id>` (`live` or `revoked`), the one read
+ * done on every authenticated request; a missing key means "ask Postgres",
+ * never "live", so a Redis that restarts empty forgets nothing.
  */
 import { and, eq, inArray, isNull, ne, sql } from 'drizzle-orm';
 import { refreshTokens, sessions } from '../../db/schema.ts';
 import { ApiError } from '../errors.ts';
 import { randomToken, sha256Hex, uuidv7 } from '../../lib/ids.ts';
-import type { Logger } from '../../lib/log.ts';
+import { errorText, type Logger } from '../../lib/log.ts';
 import type { Database, Tx } from '../../services/db.ts';
 import { redisClient } from '../../services/redis.ts';
 import { accessTtl, signAccessToken } from './tokens.ts';
@@ -72,8 +73,9 @@ export async function revokeSessions(db: Database, env: Env, sessionIds: string[
     .set({ revokedAt: sql`now()` })
     .where(and(inArray(sessions.id, sessionIds), isNull(sessions.revokedAt)))
     .returning({ id: sessions.id, userId: sessions.userId });
+  // Overwrites a cached `live`; kept as long as an access token of the session can be valid.
   const pipe = redisClient(env).pipeline();
-  for (const id of sessionIds) pipe.set(`revoked:sid:${id}`, 1, { ex: accessTtl(env) + 60 });
+  for (const id of sessionIds) pipe.set(sessionKey(id), REVOKED, { ex: accessTtl(env) + 60 });
   await pipe.exec();
   await Promise.all(revoked.map((s) => env.USERS.getByName(s.userId).closeSession(s.id)));
 }
@@ -87,17 +89,46 @@ export async function revokeUserSessions(db: Database, env: Env, userId: string,
   await revokeSessions(db, env, rows.map((r) => r.id));
 }
 
+const sessionKey = (id: string) => `session:${id}`;
+const LIVE = 'live';
+const REVOKED = 'revoked';
 /**
- * Is this session still live? Redis answers on the hot path; if Redis is
- * unreachable, Postgres (the record) does, so an outage neither locks
- * everyone out nor lets revoked tokens through.
+ * How long a `live` answer from Postgres is trusted. Revocation overwrites it
+ * at once; this only bounds how long a revocation whose Redis write was lost
+ * could go unseen.
+ */
+const LIVE_CACHE_SECONDS = 300;
+
+/**
+ * Is this session revoked? One Redis GET on the common path. A missing key
+ * (never checked, expired, or Redis restarted empty) and a Redis outage both
+ * fall back to Postgres, the record; its answer is cached for the next
+ * request. `live` is cached with NX, so it can never overwrite a revocation
+ * written while Postgres was being asked.
  */
 export async function isSessionRevoked(env: Env, db: Database, log: Logger, sessionId: string): Promise<boolean> {
+  const redis = redisClient(env);
+  let cached: string | null = null;
   try {
-    return (await redisClient(env).exists(`revoked:sid:${sessionId}`)) === 1;
+    cached = await redis.get<string>(sessionKey(sessionId));
   } catch (err) {
-    log('auth.redis_unavailable', { error: String(err) });
-    const [row] = await db.select({ revokedAt: sessions.revokedAt }).from(sessions).where(eq(sessions.id, sessionId));
-    return !row || row.revokedAt !== null;
+    log.warn('auth.redis_unavailable', { error: errorText(err) });
+    return revokedInPostgres(db, sessionId);
   }
+  if (cached === LIVE) return false;
+  if (cached === REVOKED) return true;
+  const revoked = await revokedInPostgres(db, sessionId);
+  try {
+    await (revoked
+      ? redis.set(sessionKey(sessionId), REVOKED, { ex: accessTtl(env) + 60 })
+      : redis.set(sessionKey(sessionId), LIVE, { ex: LIVE_CACHE_SECONDS, nx: true }));
+  } catch (err) {
+    log.warn('auth.redis_unavailable', { error: errorText(err) });
+  }
+  return revoked;
+}
+
+async function revokedInPostgres(db: Database, sessionId: string): Promise<boolean> {
+  const [row] = await db.select({ revokedAt: sessions.revokedAt }).from(sessions).where(eq(sessions.id, sessionId));
+  return !row || row.revokedAt !== null;
 }

@@ -3,6 +3,7 @@ import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { AppEnv } from '../context.ts';
 import { ApiError, errorBody } from '../errors.ts';
+import { errorText } from '../../lib/log.ts';
 
 function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
@@ -23,7 +24,7 @@ export function respondError(c: Context<AppEnv>, err: ApiError): Response {
 
 export const onError: ErrorHandler<AppEnv> = (err, c) => {
   const apiError = toApiError(err);
-  if (apiError.status >= 500) c.get('log')?.('error', { error: String(err), stack: err instanceof Error ? err.stack : undefined });
+  if (apiError.status >= 500) c.get('log')?.error('request.failed', { error: errorText(err), stack: err instanceof Error ? err.stack : undefined });
   return respondError(c, apiError);
 };
 

@@ -11,62 +11,65 @@ import type { AppEnv } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { randomToken, uuidv7 } from '../../lib/ids.ts';
 import { DUMMY_HASH, hashPassword, verifyPassword } from '../lib/passwords.ts';
-import { enforceLimit } from '../lib/ratelimit.ts';
+import { enforceIpLimit, enforceLimit } from '../lib/ratelimit.ts';
 import { requireAuth } from '../middleware/auth.ts';
+import { noStore } from '../middleware/no-store.ts';
 import { sendMail } from '../../services/mail.ts';
 import { redisClient } from '../../services/redis.ts';
 import { defaultHook } from '../validation.ts';
 
 const TICKET_TTL_SECONDS = 30;
-const clientIp = (h: (name: string) => string | undefined) => h('cf-connecting-ip') ?? 'unknown';
 const secured = [{ bearerAuth: [] }];
 
 const sendCode = createRoute({
-  method: 'post', path: '/send-code', tags: ['auth'], summary: 'Email a 6-digit verification code',
+  operationId: 'sendCode', security: [], method: 'post', path: '/send-code', tags: ['auth'], summary: 'Email a 6-digit verification code',
   request: { body: jsonBody(P.SendCodeBody) },
   responses: { 202: jsonResponse(P.SendCodeResponse, 'Sent (or silently skipped: the answer never reveals whether an account exists)'), ...errors(400, 413, 429) },
 });
 const register = createRoute({
-  method: 'post', path: '/register', tags: ['auth'], summary: 'Create an account',
+  operationId: 'register', security: [], method: 'post', path: '/register', tags: ['auth'], summary: 'Create an account',
+  middleware: [noStore] as const,
   request: { body: jsonBody(P.RegisterBody) },
   responses: { 201: jsonResponse(P.AuthResponse, 'Registered and signed in'), ...errors(400, 409, 413, 429) },
 });
 const login = createRoute({
-  method: 'post', path: '/login', tags: ['auth'], summary: 'Sign in with username or email',
+  operationId: 'login', security: [], method: 'post', path: '/login', tags: ['auth'], summary: 'Sign in with username or email',
+  middleware: [noStore] as const,
   request: { body: jsonBody(P.LoginBody) },
   responses: { 200: jsonResponse(P.AuthResponse, 'Signed in'), ...errors(400, 401, 413, 429) },
 });
 const refresh = createRoute({
-  method: 'post', path: '/refresh', tags: ['auth'], summary: 'Rotate a refresh token',
+  operationId: 'refreshTokens', security: [], method: 'post', path: '/refresh', tags: ['auth'], summary: 'Rotate a refresh token',
+  middleware: [noStore] as const,
   request: { body: jsonBody(P.RefreshBody) },
   responses: { 200: jsonResponse(P.Tokens, 'New token pair; the old refresh token is spent'), ...errors(400, 401) },
 });
 const logout = createRoute({
-  method: 'post', path: '/logout', tags: ['auth'], summary: 'Revoke this session', security: secured,
+  operationId: 'logout', method: 'post', path: '/logout', tags: ['auth'], summary: 'Revoke this session', security: secured,
   middleware: [requireAuth] as const,
   responses: { 204: { description: 'Signed out; this session’s sockets are closed' }, ...errors(401) },
 });
 const changePassword = createRoute({
-  method: 'post', path: '/password', tags: ['auth'], summary: 'Change password (revokes the other sessions)', security: secured,
+  operationId: 'changePassword', method: 'post', path: '/password', tags: ['auth'], summary: 'Change password (revokes the other sessions)', security: secured,
   middleware: [requireAuth] as const,
   request: { body: jsonBody(P.ChangePasswordBody) },
   responses: { 204: { description: 'Changed' }, ...errors(400, 401) },
 });
 const resetPassword = createRoute({
-  method: 'post', path: '/reset-password', tags: ['auth'], summary: 'Reset a forgotten password with an emailed code',
+  operationId: 'resetPassword', security: [], method: 'post', path: '/reset-password', tags: ['auth'], summary: 'Reset a forgotten password with an emailed code',
   request: { body: jsonBody(P.ResetPasswordBody) },
   responses: { 204: { description: 'Reset; every session is revoked' }, ...errors(400, 429) },
 });
 const wsTicket = createRoute({
-  method: 'post', path: '/ws-ticket', tags: ['auth'], summary: 'One-time ticket for a browser WebSocket', security: secured,
-  middleware: [requireAuth] as const,
+  operationId: 'createWsTicket', method: 'post', path: '/ws-ticket', tags: ['auth'], summary: 'One-time ticket for a browser WebSocket', security: secured,
+  middleware: [requireAuth, noStore] as const,
   responses: { 200: jsonResponse(P.TicketResponse, 'Valid once, for a short time'), ...errors(401) },
 });
 
 export const authRoutes = new OpenAPIHono<AppEnv>({ defaultHook })
   .openapi(sendCode, async (c) => {
     const { email, purpose } = c.req.valid('json');
-    await enforceLimit(c.env, c.var.log, 'send_code_ip', clientIp(c.req.header.bind(c.req)));
+    await enforceIpLimit(c.env, c.var.log, 'send_code_ip', c.req.raw);
     await enforceLimit(c.env, c.var.log, 'send_code_email', email);
     const db = c.var.pg.db;
     const existing = await findByEmail(db, email);
@@ -81,7 +84,7 @@ export const authRoutes = new OpenAPIHono<AppEnv>({ defaultHook })
   })
   .openapi(register, async (c) => {
     const body = c.req.valid('json');
-    await enforceLimit(c.env, c.var.log, 'register_ip', clientIp(c.req.header.bind(c.req)));
+    await enforceIpLimit(c.env, c.var.log, 'register_ip', c.req.raw);
     const db = c.var.pg.db;
     const codeId = body.email && body.code ? await checkCode(db, c.env, body.email, 'register', body.code) : undefined;
     const passwordHash = await hashPassword(body.password);
@@ -104,7 +107,7 @@ export const authRoutes = new OpenAPIHono<AppEnv>({ defaultHook })
   })
   .openapi(login, async (c) => {
     const { login: name, password, deviceId } = c.req.valid('json');
-    await enforceLimit(c.env, c.var.log, 'login_ip', clientIp(c.req.header.bind(c.req)));
+    await enforceIpLimit(c.env, c.var.log, 'login_ip', c.req.raw);
     await enforceLimit(c.env, c.var.log, 'login_account', name);
     const db = c.var.pg.db;
     const user = await findByLogin(db, name);
@@ -134,7 +137,7 @@ export const authRoutes = new OpenAPIHono<AppEnv>({ defaultHook })
   })
   .openapi(resetPassword, async (c) => {
     const { email, code, newPassword } = c.req.valid('json');
-    await enforceLimit(c.env, c.var.log, 'reset_ip', clientIp(c.req.header.bind(c.req)));
+    await enforceIpLimit(c.env, c.var.log, 'reset_ip', c.req.raw);
     const db = c.var.pg.db;
     const codeId = await checkCode(db, c.env, email, 'reset_password', code);
     const user = await findByEmail(db, email);

@@ -6,6 +6,7 @@ import { IdParam } from '../../protocol/social.ts';
 import type { AppEnv } from '../context.ts';
 import { mirrorBlock } from '../conversations/blocks.ts';
 import { ApiError } from '../errors.ts';
+import { errorText } from '../../lib/log.ts';
 import { requireAuth } from '../middleware/auth.ts';
 import { block, unblock } from '../social/blocks.ts';
 import { getProfile } from '../social/profiles.ts';
@@ -23,19 +24,19 @@ async function mirror(c: Context<AppEnv>, blocker: string, blocked: string, on: 
   try {
     await mirrorBlock(c.env, c.var.pg.db, blocker, blocked);
   } catch (err) {
-    c.var.log('social.block_mirror_failed', { userId: blocker, blockedId: blocked, blocked: on, error: String(err) });
+    c.var.log.warn('social.block_mirror_failed', { userId: blocker, blockedId: blocked, blocked: on, error: errorText(err) });
     throw new ApiError('unavailable', 'Saved, but not yet applied to your conversation with this user: please retry');
   }
 }
 
 const blockUser = createRoute({
-  ...authed, method: 'post', path: '/{id}/block', summary: 'Block a user',
+  operationId: 'blockUser', ...authed, method: 'post', path: '/{id}/block', summary: 'Block a user',
   description: 'Idempotent. Ends the friendship and rejects pending requests both ways; the blocked user then gets 403 `blocked` on requests and messages to you.',
   request: { params: IdParam },
   responses: { 204: { description: 'Blocked' }, ...errors(400, 401, 404, 503) },
 });
 const unblockUser = createRoute({
-  ...authed, method: 'delete', path: '/{id}/block', summary: 'Unblock a user',
+  operationId: 'unblockUser', ...authed, method: 'delete', path: '/{id}/block', summary: 'Unblock a user',
   description: 'Idempotent. Nothing the block ended comes back.',
   request: { params: IdParam },
   responses: { 204: { description: 'Not blocked (any more)' }, ...errors(400, 401, 404, 503) },

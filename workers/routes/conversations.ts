@@ -14,6 +14,7 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import * as P from '../../protocol/conversations.ts';
 import { errors, jsonBody, jsonResponse } from '../../protocol/common.ts';
+import { checkGroupAvatar } from '../../services/files/access.ts';
 import { publish, withCounters } from '../conversations/actors.ts';
 import * as store from '../conversations/store.ts';
 import type { AppEnv } from '../context.ts';
@@ -95,7 +96,12 @@ export const conversationRoutes = new OpenAPIHono<AppEnv>({ defaultHook })
     return c.json(await withCounters(c, loaded), 200);
   })
   .openapi(patch, async (c) => {
-    const change = await store.patchConversation(c.var.pg.db, c.req.valid('param').id, c.var.auth.userId, c.req.valid('json'));
+    const body = c.req.valid('json');
+    if (body.avatarFileId) {
+      const avatar = await checkGroupAvatar(c.var.pg.db, c.var.auth.userId, body.avatarFileId);
+      if (!avatar.ok) throw new ApiError(avatar.code, avatar.message);
+    }
+    const change = await store.patchConversation(c.var.pg.db, c.req.valid('param').id, c.var.auth.userId, body);
     await publish(c, change);
     return c.json(await withCounters(c, change.after), 200);
   })

@@ -14,7 +14,7 @@ import { defaultHook } from '../validation.ts';
 const authed = { tags: ['friends'], security: [{ bearerAuth: [] }], middleware: [requireAuth] };
 
 const send = createRoute({
-  ...authed, method: 'post', path: '/', summary: 'Ask someone to be friends',
+  operationId: 'sendFriendRequest', ...authed, method: 'post', path: '/', summary: 'Ask someone to be friends',
   description:
     'If they already asked you, this accepts theirs: the friendship is made and the answer is 201 with your request as `accepted`. ' +
     'Refusals: 400 `validation_failed` (yourself), 404 `not_found`, 403 `not_for_bots` (to or from a bot), 403 `blocked` (they blocked you), 409 `blocked_by_you` (you blocked them: unblock first), ' +
@@ -23,13 +23,13 @@ const send = createRoute({
   responses: { 201: jsonResponse(RequestEnvelope, 'Sent (pending), or accepted at once'), ...errors(400, 401, 403, 404, 409, 413) },
 });
 const list = createRoute({
-  ...authed, method: 'get', path: '/', summary: 'My pending requests, newest first',
+  operationId: 'listFriendRequests', ...authed, method: 'get', path: '/', summary: 'My pending requests, newest first',
   request: { query: RequestsQuery },
   responses: { 200: jsonResponse(RequestPage, 'Pending and unexpired only'), ...errors(400, 401) },
 });
 const answerDoc = (verb: 'accept' | 'reject') =>
   createRoute({
-    ...authed, method: 'post', path: `/{id}/${verb}`, summary: verb === 'accept' ? 'Accept a request (friends both ways)' : 'Reject a request',
+    ...authed, operationId: `${verb}FriendRequest`, method: 'post', path: `/{id}/${verb}`, summary: verb === 'accept' ? 'Accept a request (friends both ways)' : 'Reject a request',
     description: 'Only its recipient may answer; to anyone else it is 404 `not_found`. 409 `request_expired` past 7 days, 409 `request_not_pending` once answered.',
     request: { params: IdParam },
     responses: { 200: jsonResponse(RequestEnvelope, 'Answered'), ...errors(400, 401, 404, 409) },

@@ -4,8 +4,9 @@ import { errors, jsonResponse } from '../../protocol/common.ts';
 import { FriendPage, PageQuery, UserIdParam } from '../../protocol/social.ts';
 import type { AppEnv } from '../context.ts';
 import { ApiError } from '../errors.ts';
+import { errorText } from '../../lib/log.ts';
 import { requireAuth } from '../middleware/auth.ts';
-import { presenceOf, type Presence } from '../../services/presence.ts';
+import { NEVER_SEEN, presenceOf, type Presence } from '../../services/presence.ts';
 import { redisClient } from '../../services/redis.ts';
 import { decodeTimeCursor, pageOf } from '../social/cursor.ts';
 import { listFriends, unfriend } from '../social/friendships.ts';
@@ -16,17 +17,15 @@ import { friendRequestRoutes } from './friend-requests.ts';
 const authed = { tags: ['friends'], security: [{ bearerAuth: [] }], middleware: [requireAuth] };
 
 const list = createRoute({
-  ...authed, method: 'get', path: '/', summary: 'My friends, newest friendship first, with presence',
+  operationId: 'listFriends', ...authed, method: 'get', path: '/', summary: 'My friends, newest friendship first, with presence',
   request: { query: PageQuery },
   responses: { 200: jsonResponse(FriendPage, 'A page of friends'), ...errors(400, 401) },
 });
 const remove = createRoute({
-  ...authed, method: 'delete', path: '/{userId}', summary: 'End a friendship (both ways)',
+  operationId: 'removeFriend', ...authed, method: 'delete', path: '/{userId}', summary: 'End a friendship (both ways)',
   request: { params: UserIdParam },
   responses: { 204: { description: 'No longer friends' }, ...errors(400, 401, 404) },
 });
-
-const OFFLINE: Presence = { online: false, lastSeenAt: null };
 
 export const friendRoutes = new OpenAPIHono<AppEnv>({ defaultHook })
   .openapi(list, async (c) => {
@@ -39,13 +38,13 @@ export const friendRoutes = new OpenAPIHono<AppEnv>({ defaultHook })
     try {
       presence = await presenceOf(redisClient(c.env), shown.map((r) => r.user.id));
     } catch (err) {
-      c.var.log('presence.read_failed', { error: String(err) });
+      c.var.log.warn('presence.read_failed', { error: errorText(err) });
     }
     return c.json(
       pageOf(rows, limit, (r) => [r.since.toISOString(), r.user.id], (r) => ({
         user: profileView(r.user, me),
         since: r.since.toISOString(),
-        ...(presence[r.user.id] ?? OFFLINE),
+        ...(presence[r.user.id] ?? NEVER_SEEN),
       })),
       200,
     );

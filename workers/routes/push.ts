@@ -25,22 +25,22 @@ import { defaultHook } from '../validation.ts';
 const authed = { tags: ['push'], security: [{ bearerAuth: [] }], middleware: [requireAuth] };
 
 const vapidKey = createRoute({
-  method: 'get', path: '/vapid-public-key', tags: ['push'], summary: 'The server’s VAPID public key (public)',
+  operationId: 'getVapidPublicKey', security: [], method: 'get', path: '/vapid-public-key', tags: ['push'], summary: 'The server’s VAPID public key (public)',
   responses: { 200: jsonResponse(VapidPublicKey, 'base64url, for PushManager.subscribe'), ...errors(503) },
 });
 const subscribe = createRoute({
-  ...authed, method: 'post', path: '/subscriptions', summary: 'Subscribe this device to push (replaces its previous subscription)',
+  ...authed, operationId: 'subscribePush', method: 'post', path: '/subscriptions', summary: 'Subscribe this device to push (replaces its previous subscription)',
   description: `Web Push endpoints must be \`https\` on a public host. At most ${MAX_SUBSCRIPTIONS_PER_USER} devices per user.`,
   request: { body: jsonBody(SubscriptionBody) },
   responses: { 201: jsonResponse(Subscription, 'Subscribed'), ...errors(400, 401, 409, 413) },
 });
 const list = createRoute({
-  ...authed, method: 'get', path: '/subscriptions', summary: 'My devices’ subscriptions, oldest first',
+  ...authed, operationId: 'listPushSubscriptions', method: 'get', path: '/subscriptions', summary: 'My devices’ subscriptions, oldest first',
   request: { query: PageQuery },
   responses: { 200: jsonResponse(SubscriptionPage, 'A page of subscriptions'), ...errors(400, 401) },
 });
 const remove = createRoute({
-  ...authed, method: 'delete', path: '/subscriptions/{id}', summary: 'Unsubscribe a device of mine',
+  ...authed, operationId: 'deletePushSubscription', method: 'delete', path: '/subscriptions/{id}', summary: 'Unsubscribe a device of mine',
   request: { params: IdParam },
   responses: { 204: { description: 'Unsubscribed' }, ...errors(400, 401, 404) },
 });

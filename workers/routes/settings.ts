@@ -10,11 +10,11 @@ import { defaultHook } from '../validation.ts';
 const authed = { tags: ['users'], security: [{ bearerAuth: [] }], middleware: [requireAuth] };
 
 const get = createRoute({
-  ...authed, method: 'get', path: '/', summary: 'My settings',
+  ...authed, operationId: 'getSettings', method: 'get', path: '/', summary: 'My settings',
   responses: { 200: jsonResponse(Settings, 'The settings in force (defaults where never set)'), ...errors(401) },
 });
 const patch = createRoute({
-  ...authed, method: 'patch', path: '/', summary: 'Change my settings',
+  ...authed, operationId: 'updateSettings', method: 'patch', path: '/', summary: 'Change my settings',
   description: '`pushPreviews` (default true): whether pushes carry up to 100 characters of the message.',
   request: { body: jsonBody(SettingsPatch) },
   responses: { 200: jsonResponse(Settings, 'The settings now in force'), ...errors(400, 401, 413) },

@@ -1,6 +1,7 @@
 /** /api/v1/users — profiles: mine (read, edit), anyone's public one, by ids, by search; and blocks (blocks.ts). */
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { User } from '../../protocol/accounts.ts';
+import { checkUserAvatar } from '../../services/files/access.ts';
 import { errors, jsonBody, jsonResponse } from '../../protocol/common.ts';
 import { IdParam, ProfilePatch, SearchQuery, UserPage, UsersByIdsQuery } from '../../protocol/social.ts';
 import type { AppEnv } from '../context.ts';
@@ -16,26 +17,26 @@ const authed = { tags: ['users'], security: secured, middleware: [requireAuth] }
 
 // Literal paths (/me, /search) are registered before /{id}; ids are UUIDs, so they could not collide anyway.
 const getMe = createRoute({
-  ...authed, method: 'get', path: '/me', summary: 'My profile (with my email)',
+  operationId: 'getMe', ...authed, method: 'get', path: '/me', summary: 'My profile (with my email)',
   responses: { 200: jsonResponse(User, 'The signed-in user'), ...errors(401) },
 });
 const patchMe = createRoute({
-  ...authed, method: 'patch', path: '/me', summary: 'Edit my profile (null clears avatar or bio)',
+  operationId: 'updateMe', ...authed, method: 'patch', path: '/me', summary: 'Edit my profile (null clears avatar or bio)',
   request: { body: jsonBody(ProfilePatch) },
   responses: { 200: jsonResponse(User, 'The updated profile'), ...errors(400, 401, 413) },
 });
 const search = createRoute({
-  ...authed, method: 'get', path: '/search', summary: 'Find users by username or nickname prefix',
+  operationId: 'searchUsers', ...authed, method: 'get', path: '/search', summary: 'Find users by username or nickname prefix',
   request: { query: SearchQuery },
   responses: { 200: jsonResponse(UserPage, 'Matches ordered by username'), ...errors(400, 401) },
 });
 const byIds = createRoute({
-  ...authed, method: 'get', path: '/', summary: 'Public profiles of up to 100 users',
+  operationId: 'getUsers', ...authed, method: 'get', path: '/', summary: 'Public profiles of up to 100 users',
   request: { query: UsersByIdsQuery },
   responses: { 200: jsonResponse(UserPage, 'In the order asked; unknown ids are left out; never a next page'), ...errors(400, 401) },
 });
 const byId = createRoute({
-  ...authed, method: 'get', path: '/{id}', summary: 'A public profile',
+  operationId: 'getUser', ...authed, method: 'get', path: '/{id}', summary: 'A public profile',
   request: { params: IdParam },
   responses: { 200: jsonResponse(User, 'The user (email only if it is you)'), ...errors(400, 401, 404) },
 });
@@ -51,6 +52,10 @@ export const userRoutes = new OpenAPIHono<AppEnv>({ defaultHook })
     const me = c.var.auth.userId;
     const deps = { env: c.env, db: c.var.pg.db, log: c.var.log };
     const changes = c.req.valid('json');
+    if (changes.avatarFileId) {
+      const avatar = await checkUserAvatar(c.var.pg.db, me, changes.avatarFileId);
+      if (!avatar.ok) throw new ApiError(avatar.code, avatar.message);
+    }
     const user = Object.keys(changes).length > 0 ? await updateProfile(deps, me, changes, new Date()) : await getProfile(deps, me);
     if (!user) throw new ApiError('unauthenticated', 'This account no longer exists');
     return c.json(profileView(user, me), 200);

@@ -5,22 +5,26 @@
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { DeviceId } from '../../protocol/accounts.ts';
+import { DeviceId, Ticket } from '../../protocol/accounts.ts';
 import { errors } from '../../protocol/common.ts';
 import { isSessionRevoked } from '../accounts/sessions.ts';
 import { verifyAccessToken } from '../accounts/tokens.ts';
 import type { AppEnv, AuthContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
+import { originPolicy, originTrust } from '../lib/origins.ts';
 import { bearerToken } from '../middleware/auth.ts';
 import { redisClient } from '../../services/redis.ts';
 import { defaultHook } from '../validation.ts';
 
-/** Browsers may open sockets only from the API's own origin or ALLOWED_ORIGINS; other clients send no Origin. */
+/**
+ * Browsers may open sockets only from an origin the CORS policy trusts (lib/origins.ts);
+ * other clients send no Origin. A `*` in ALLOWED_ORIGINS admits any origin here too:
+ * sockets authenticate with a bearer token or a ticket, never a cookie.
+ */
 function checkOrigin(c: Context<AppEnv>): void {
   const origin = c.req.header('origin');
   if (!origin) return;
-  const allowed = new Set([new URL(c.req.url).origin, new URL(c.env.PUBLIC_URL).origin, ...c.env.ALLOWED_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean)]);
-  if (!allowed.has(origin)) throw new ApiError('forbidden', `Origin ${origin} may not open sockets`);
+  if (originTrust(originPolicy(c.env, c.req.url), origin) === 'refused') throw new ApiError('forbidden', `Origin ${origin} may not open sockets`);
 }
 
 /** Who is opening this socket: a bearer token, or a ticket consumed on first use. Shared by both socket routes. */
@@ -51,8 +55,8 @@ export function forwardUpgrade(raw: Request, stub: { fetch(req: Request): Promis
 }
 
 const deviceSocket = createRoute({
-  method: 'get', path: '/', tags: ['realtime'], summary: 'The device WebSocket (see API.md § WebSocket)',
-  request: { query: z.object({ deviceId: DeviceId.optional(), ticket: z.string().max(128).optional() }) },
+  operationId: 'openDeviceSocket', method: 'get', path: '/', tags: ['realtime'], summary: 'The device WebSocket (see API.md § WebSocket)',
+  request: { query: z.object({ deviceId: DeviceId.optional(), ticket: Ticket.optional() }) },
   responses: { 101: { description: 'Switching protocols' }, ...errors(401, 403, 426) },
 });
 

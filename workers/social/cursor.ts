@@ -4,18 +4,17 @@
  * pages stable while rows are added or removed in front of the cursor.
  */
 import { ApiError } from '../errors.ts';
-import { base64url } from '../../lib/ids.ts';
+import { base64url } from 'jose';
 
 export function encodeCursor(key: string[]): string {
-  return base64url(new TextEncoder().encode(JSON.stringify(key)));
+  return base64url.encode(JSON.stringify(key));
 }
 
 /** The key a cursor holds (`parts` strings), or 400 `validation_failed` for anything this server did not issue. */
 export function decodeCursor(cursor: string | undefined, parts: number): string[] | undefined {
   if (cursor === undefined) return undefined;
   try {
-    const bytes = Uint8Array.from(atob(cursor.replace(/-/g, '+').replace(/_/g, '/')), (ch) => ch.charCodeAt(0));
-    const key: unknown = JSON.parse(new TextDecoder().decode(bytes));
+    const key: unknown = JSON.parse(new TextDecoder().decode(base64url.decode(cursor)));
     if (Array.isArray(key) && key.length === parts && key.every((k) => typeof k === 'string')) return key as string[];
   } catch {
     /* fall through */

@@ -1,6 +1,6 @@
 /** Friendships: two rows per pair, one per direction, always written and removed together. */
-import { and, desc, eq, lt, or } from 'drizzle-orm';
-import { friendRequests, friendships, users } from '../../db/schema.ts';
+import { and, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
+import { blocks, friendRequests, friendships, users } from '../../db/schema.ts';
 import type { Database, Tx } from '../../services/db.ts';
 import { lockPair, type Queryable } from './pair.ts';
 import { PROFILE_COLUMNS, type Profile } from './profiles.ts';
@@ -70,4 +70,26 @@ export async function listFriends(db: Database, me: string, limit: number, after
     )
     .orderBy(desc(friendships.createdAt), desc(friendships.friendId))
     .limit(limit + 1);
+}
+
+/**
+ * Which of `ids` are `me`'s friends with no block between them either way, in
+ * one query: the people whose presence `me` may see. (A block ends the
+ * friendship in the same transaction; the block test keeps a race from ever
+ * showing presence across one.)
+ */
+export async function visibleFriends(db: Queryable, me: string, ids: string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await db
+    .select({ id: friendships.friendId })
+    .from(friendships)
+    .where(
+      and(
+        eq(friendships.userId, me),
+        inArray(friendships.friendId, ids),
+        sql`not exists (select 1 from ${blocks} where (${blocks.blockerId} = ${me} and ${blocks.blockedId} = ${friendships.friendId})
+          or (${blocks.blockerId} = ${friendships.friendId} and ${blocks.blockedId} = ${me}))`,
+      ),
+    );
+  return new Set(rows.map((r) => r.id));
 }

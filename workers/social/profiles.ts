@@ -8,7 +8,7 @@ import { z } from '@hono/zod-openapi';
 import { and, asc, eq, inArray, or, sql } from 'drizzle-orm';
 import { users } from '../../db/schema.ts';
 import { type PublicRow, userView, type UserRow, type UserView } from '../accounts/users.ts';
-import type { Logger } from '../../lib/log.ts';
+import { errorText, type Logger } from '../../lib/log.ts';
 import type { Database } from '../../services/db.ts';
 import { redisClient } from '../../services/redis.ts';
 
@@ -72,7 +72,7 @@ export async function getProfiles({ env, db, log }: ProfileDeps, ids: string[]):
     });
   } catch (err) {
     cacheUp = false;
-    log('profile_cache.read_failed', { error: String(err) });
+    log.warn('profile_cache.read_failed', { error: errorText(err) });
   }
   const misses = ids.filter((id) => !found.has(id));
   if (misses.length === 0) return found;
@@ -84,7 +84,7 @@ export async function getProfiles({ env, db, log }: ProfileDeps, ids: string[]):
       for (const row of rows) p.set(cacheKey(row.id), toCache(row), { ex: CACHE_TTL_SECONDS });
       await p.exec();
     } catch (err) {
-      log('profile_cache.fill_failed', { error: String(err) });
+      log.warn('profile_cache.fill_failed', { error: errorText(err) });
     }
   }
   return found;
@@ -103,7 +103,7 @@ export async function invalidateProfile({ env, log }: Pick<ProfileDeps, 'env' | 
   try {
     await redisClient(env).del(cacheKey(id));
   } catch (err) {
-    log('profile_cache.invalidate_failed', { userId: id, error: String(err) });
+    log.warn('profile_cache.invalidate_failed', { userId: id, error: errorText(err) });
   }
 }
 
