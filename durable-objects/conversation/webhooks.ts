@@ -65,7 +65,7 @@ export class Webhooks {
 
   /** When the object starts: every enabled webhook is a consumer again. */
   start(): void {
-    for (const r of this.sql.exec<WebhookRow>('SELECT * FROM webhooks WHERE disabled_at IS NULL')) this.outbox.add(this.consumer(r.id, eventsOf(r)));
+    for (const r of this.sql.exec<WebhookRow>('SELECT * FROM webhooks WHERE disabled_at IS NULL').toArray()) this.outbox.add(this.consumer(r.id, eventsOf(r)));
   }
 
   add(actorId: string, input: { url: string; events: HookEvent[] }): WebhookCreated {

@@ -145,7 +145,7 @@ describe('incoming webhooks', () => {
     const history = await api('GET', `${C}/${group.id}/messages`, { token: member.accessToken });
     expect(history.body.items.map((m: any) => [m.senderId, m.content])).toEqual([[botId, 'build passed']]);
 
-    for (const bad of [{}, { text: '' }, { text: 'x'.repeat(4001) }, { text: 5 }, { text: 'hi', extra: 1 }]) {
+    for (const bad of [{}, { text: '' }, { text: 'x'.repeat(4001) }, { text: 5 }, { text: 'hi', extra: 1 }, { text: 'nul\u0000byte' }, { text: 'lone \ud800' }]) {
       expectError(await api('POST', path, { body: bad }), 400, 'validation_failed');
     }
     expectError(await api('POST', path.replace(/\.[^.]+$/, '.' + 'A'.repeat(43)), { body: { text: 'forged' } }), 404, 'not_found');
