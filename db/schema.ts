@@ -5,7 +5,7 @@
  * `npm run db:migrate` in production.
  */
 import { sql } from 'drizzle-orm';
-import { boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { type AnyPgColumn, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow();
 
@@ -22,11 +22,22 @@ export const users = pgTable(
     passwordHash: text('password_hash').notNull(),
     createdAt: createdAt(),
     updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    /** A bot is a user that signs in with an API token (`bhb_…`), never a password; it has an owner. */
+    isBot: boolean('is_bot').notNull().default(false),
+    /** The user who made the bot; null for people, and for a deleted bot (its row stays: its messages name it). */
+    botOwnerId: text('bot_owner_id').references((): AnyPgColumn => users.id, { onDelete: 'set null' }),
+    /** SHA-256 (hex) of the bot's current token; null once the bot is deleted. */
+    botTokenHash: text('bot_token_hash'),
+    /** Where the bot's conversations are delivered (Standard Webhooks, signed with `bot_webhook_secret`). */
+    botWebhookUrl: text('bot_webhook_url'),
+    botWebhookSecret: text('bot_webhook_secret'),
   },
   (t) => [
     // Uniqueness is case-insensitive; lookups use the same expressions.
     uniqueIndex('users_username_lower_idx').on(sql`lower(${t.username})`),
     uniqueIndex('users_email_lower_idx').on(sql`lower(${t.email})`),
+    uniqueIndex('users_bot_token_idx').on(t.botTokenHash),
+    index('users_bot_owner_idx').on(t.botOwnerId),
   ],
 );
 
@@ -354,3 +365,28 @@ export const blobGarbage = pgTable('blob_garbage', {
   r2Key: text('r2_key').primaryKey(),
   createdAt: createdAt(),
 });
+
+/**
+ * Incoming webhooks: a secret URL that posts into a conversation as the
+ * hook's own bot user. The URL carries `<id>.<secret>`; only the secret's
+ * SHA-256 is kept, so a leaked database holds no working URL.
+ */
+export const incomingWebhooks = pgTable(
+  'incoming_webhooks',
+  {
+    id: text('id').primaryKey(),
+    conversationId: text('conversation_id')
+      .notNull()
+      .references(() => conversations.id, { onDelete: 'cascade' }),
+    botId: text('bot_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    secretHash: text('secret_hash').notNull(),
+    createdBy: text('created_by')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: createdAt(),
+  },
+  (t) => [index('incoming_webhooks_conversation_idx').on(t.conversationId)],
+);

@@ -7,6 +7,7 @@
 import type { ConversationView } from '../protocol/conversations.ts';
 import type { Event, StreamItem } from '../protocol/events.ts';
 import type { Ack, Message, SendInput } from '../protocol/messages.ts';
+import type { DeliveryView } from './kit/hook-deliveries.ts';
 
 export type Role = 'owner' | 'admin' | 'member';
 
@@ -82,6 +83,28 @@ export interface Delivery {
   /** For message.recalled / message.expired: the message as it was. */
   target?: { senderId: string; mentions?: string[]; mentionAll?: boolean };
 }
+
+export type HookEvent = 'message.new' | 'conversation.event';
+
+/** An outgoing webhook as its managers see it (never its secret). */
+export interface WebhookView {
+  id: string;
+  url: string;
+  events: HookEvent[];
+  createdBy: string;
+  createdAt: string;
+  /** It receives the entries after this seq (the conversation's last seq when it was created). */
+  createdAfterSeq: number;
+  /** Set when it was switched off after failing for a day (its creator was notified). */
+  disabledAt?: string;
+  /** While its deliveries fail: since when. */
+  failingSince?: string;
+}
+
+export type WebhookCreated = { ok: true; webhook: WebhookView; secret: string } | Failure;
+export type WebhookList = { ok: true; items: WebhookView[] } | Failure;
+export type WebhookSecret = { ok: true; secret: string } | Failure;
+export type WebhookDeliveries = { ok: true; items: DeliveryView[]; nextCursor: string | null } | Failure;
 
 /** A conversation in one user's list: the view plus that user's counters. */
 export interface ConversationListItem extends ConversationView {

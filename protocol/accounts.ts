@@ -24,6 +24,7 @@ export const User = z
     email: z.email().optional().openapi({ description: 'Only shown to its owner' }),
     avatarFileId: Uuid.optional(),
     bio: z.string().optional(),
+    isBot: z.literal(true).optional().openapi({ description: 'Present (true) only for bots' }),
     createdAt: Timestamp,
   })
   .openapi('User');

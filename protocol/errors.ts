@@ -20,6 +20,8 @@ export const ERROR_STATUS = {
   blocked: 403,
   edit_window_passed: 403,
   recall_window_passed: 403,
+  /** Bots cannot befriend, be befriended, use /auth/*, or make bots and incoming webhooks. */
+  not_for_bots: 403,
   not_found: 404,
   method_not_allowed: 405,
   username_taken: 409,
@@ -33,6 +35,8 @@ export const ERROR_STATUS = {
   request_expired: 409,
   request_not_pending: 409,
   subscription_limit: 409,
+  /** At most 10 outgoing (or incoming) webhooks per conversation. */
+  webhook_limit: 409,
   /** Instant upload: the bytes are not known, or the proof of having them is wrong (deliberately one answer). */
   upload_required: 409,
   /** tus: a missing or unsupported Tus-Resumable version. */

@@ -73,6 +73,17 @@ export const ServerFrames = {
     .object({ type: z.literal('error'), code: z.string(), message: z.string(), ref: z.string().optional() })
     .openapi({ description: 'A frame was refused: code as in the REST errors; ref = clientMsgId or the frame’s ref' }),
   pong: z.object({ type: z.literal('pong') }).openapi({ description: 'The answer to ping' }),
+  'webhook.disabled': z
+    .object({
+      type: z.literal('webhook.disabled'),
+      webhookId: z.string(),
+      url: z.string(),
+      conversationId: z.string().optional().openapi({ description: 'For a conversation’s webhook' }),
+      botId: z.string().optional().openapi({ description: 'For a bot’s webhookUrl' }),
+      disabledAt: z.string(),
+      reason: z.string(),
+    })
+    .openapi({ description: 'To its creator: a webhook of theirs failed for a day and was switched off' }),
 } as const;
 
 export type ServerFrame = { [K in keyof typeof ServerFrames]: z.infer<(typeof ServerFrames)[K]> }[keyof typeof ServerFrames];

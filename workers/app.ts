@@ -4,16 +4,19 @@ import { bodyLimit } from 'hono/body-limit';
 import { LIMITS } from '../protocol/common.ts';
 import type { AppEnv } from './context.ts';
 import { ApiError } from './errors.ts';
+import { isUploadRequest } from './files/limits.ts';
+import { refuseBots } from './middleware/auth.ts';
 import { corsPolicy } from './middleware/cors.ts';
 import { notFound, onError } from './middleware/errors.ts';
-import { isUploadRequest } from './files/limits.ts';
 import { requestContext, requestIds } from './middleware/request-context.ts';
 import { securityHeaders } from './middleware/security-headers.ts';
 import { authRoutes } from './routes/auth.ts';
+import { botRoutes } from './routes/bots.ts';
 import { conversationRoutes } from './routes/conversations.ts';
 import { fileRoutes } from './routes/files.ts';
 import { friendRoutes } from './routes/friends.ts';
 import { healthRoutes } from './routes/health.ts';
+import { hookRoutes, incomingRoutes } from './routes/incoming-webhooks.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { messageRoutes } from './routes/messages.ts';
 import { presenceRoutes } from './routes/presence.ts';
@@ -22,6 +25,7 @@ import { searchRoutes } from './routes/search.ts';
 import { settingsRoutes } from './routes/settings.ts';
 import { streamRoutes } from './routes/stream.ts';
 import { userRoutes } from './routes/users.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
 import { wsRoutes } from './routes/ws.ts';
 import { serveApiDocs } from './openapi.ts';
 import { defaultHook } from './validation.ts';
@@ -40,6 +44,8 @@ const jsonBodyLimit = bodyLimit({
 // File bytes are streamed and limited by their own routes (FILE_MAX_BYTES, FILE_SINGLE_MAX_BYTES).
 app.use('/api/*', (c, next) => (isUploadRequest(c.req.method, c.req.path) ? next() : jsonBodyLimit(c, next)));
 
+app.use('/api/v1/auth/*', refuseBots);
+
 const routes = app.route('/', healthRoutes).route('/api/v1/auth', authRoutes)
   .route('/api/v1/users/me/settings', settingsRoutes)
   .route('/api/v1/users', userRoutes)
@@ -47,6 +53,10 @@ const routes = app.route('/', healthRoutes).route('/api/v1/auth', authRoutes)
   .route('/api/v1/conversations', conversationRoutes)
   .route('/api/v1/conversations', messageRoutes)
   .route('/api/v1/conversations', streamRoutes)
+  .route('/api/v1/conversations', webhookRoutes)
+  .route('/api/v1/conversations', incomingRoutes)
+  .route('/api/v1/bots', botRoutes)
+  .route('/api/v1/hooks', hookRoutes)
   .route('/api/v1/presence', presenceRoutes)
   .route('/api/v1/push', pushRoutes)
   .route('/api/v1/files', fileRoutes)

@@ -4,7 +4,9 @@ import type { RequestDb } from '../services/db.ts';
 
 export interface AuthContext {
   userId: string;
+  /** For a bot's token: `bot:<id>` (bots have no sessions; they cannot use /auth/*). */
   sessionId: string;
+  isBot?: true;
 }
 
 export interface AppEnv {

@@ -16,8 +16,8 @@ import type { Event, MessageAction } from '../../protocol/events.ts';
 import type { ServerFrame } from '../../protocol/frames.ts';
 import type { Draft, SendInput } from '../../protocol/messages.ts';
 import type {
-  ConversationMirror, EventResult, Failure, ForwardSource, HistoryQuery, HistoryResult, Origin, ReadResult, ReceiptsResult,
-  SendResult, StreamResult, SummaryResult,
+  ConversationMirror, EventResult, Failure, ForwardSource, HistoryQuery, HistoryResult, HookEvent, Origin, ReadResult, ReceiptsResult,
+  SendResult, StreamResult, SummaryResult, WebhookCreated, WebhookDeliveries, WebhookList, WebhookSecret,
 } from '../contracts.ts';
 import { AlarmClock } from '../kit/alarms.ts';
 import { migrateSql } from '../kit/migrations.ts';
@@ -38,6 +38,7 @@ import { eventFromPg } from './pg.ts';
 import { toEvent } from './rows.ts';
 import { MIGRATIONS, type EventRow } from './schema.ts';
 import { ConversationState, type Deps, type Entry } from './state.ts';
+import { Webhooks } from './webhooks.ts';
 
 /** Groups larger than this get no typing and no per-member read receipts. */
 const CHATTY_LIMIT = 100;
@@ -49,6 +50,7 @@ export class ConversationDO extends DurableObject<Env> implements LiveView {
   st!: ConversationState;
   d!: Deps;
   private outbox!: Outbox;
+  private webhooks!: Webhooks;
   private readonly alarms: AlarmClock;
   /** The object's storage, its SQL statements counted (kit/sql-stats.ts). */
   private readonly storage: DurableObjectStorage;
@@ -65,6 +67,8 @@ export class ConversationDO extends DurableObject<Env> implements LiveView {
       this.d = { st: this.st, storage: this.storage, env, ctx };
       this.outbox = new Outbox(this.d, this.alarms, [fanoutConsumer(), pgConsumer(), filesConsumer(), searchConsumer()]);
       this.outbox.onAdvance = (name) => this.advanced(name);
+      this.webhooks = new Webhooks(this.d, this.outbox);
+      this.webhooks.start();
       await this.alarms.load();
     });
   }
@@ -377,6 +381,28 @@ export class ConversationDO extends DurableObject<Env> implements LiveView {
   /** For the search job: what the index should hold for these messages now. */
   async searchState(seqs: number[]): Promise<ReturnType<typeof searchState>> {
     return searchState(this.d, seqs.slice(0, 500));
+  }
+
+  // ── outgoing webhooks (webhooks.ts) ────────────────────────────────────
+
+  async addWebhook(actorId: string, input: { url: string; events: HookEvent[] }): Promise<WebhookCreated> {
+    return this.webhooks.add(actorId, input);
+  }
+
+  async listWebhooks(actorId: string): Promise<WebhookList> {
+    return this.webhooks.list(actorId);
+  }
+
+  async deleteWebhook(actorId: string, id: string): Promise<{ ok: true } | Failure> {
+    return this.webhooks.remove(actorId, id);
+  }
+
+  async rotateWebhookSecret(actorId: string, id: string): Promise<WebhookSecret> {
+    return this.webhooks.rotate(actorId, id);
+  }
+
+  async webhookDeliveries(actorId: string, id: string, q: { limit: number; beforeSeq?: number }): Promise<WebhookDeliveries> {
+    return this.webhooks.deliveries(actorId, id, q);
   }
 
   // ── sessions, operations ───────────────────────────────────────────────

@@ -100,6 +100,25 @@ export class Outbox {
     await Promise.all(due.map((c) => this.running.get(c.name) ?? (this.kick(c), this.running.get(c.name))));
   }
 
+  /**
+   * Registers a consumer at run time (a webhook). One without a cursor starts at the end of the stream:
+   * it serves what is appended from now on.
+   */
+  add(c: Consumer): void {
+    if (this.consumers.some((x) => x.name === c.name)) return;
+    this.consumers.push(c);
+    this.cursor(c.name);
+    if (this.hasWork(c)) this.alarm.wakeBy(Math.max(this.cursor(c.name).nextAt ?? 0, Date.now() + WAKE_SOON_MS));
+  }
+
+  /** Unregisters a consumer and forgets its cursor; a run in flight finishes its call and records nothing. */
+  remove(name: string): void {
+    const i = this.consumers.findIndex((x) => x.name === name);
+    if (i >= 0) this.consumers.splice(i, 1);
+    this.cursors.delete(name);
+    this.d.storage.sql.exec('DELETE FROM outbox WHERE consumer = ?', name);
+  }
+
   /** When the alarm must next fire for the outbox, if at all. */
   nextWake(now = Date.now()): number | null {
     let next: number | null = null;
@@ -121,6 +140,7 @@ export class Outbox {
 
   private async drain(c: Consumer): Promise<void> {
     for (;;) {
+      if (!this.consumers.includes(c)) return; // removed meanwhile
       const cur = this.cursor(c.name);
       const limit = this.limitOf(c);
       if (cur.doneSeq >= limit) return;
@@ -132,6 +152,7 @@ export class Outbox {
       } catch (err) {
         result = { ok: false, error: String(err) };
       }
+      if (!this.consumers.includes(c)) return;
       if (!result.ok) return this.failed(c, result.error);
       this.advance(c.name, to);
     }

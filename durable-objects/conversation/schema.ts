@@ -22,6 +22,12 @@
  * - `quarantine`: entries a consumer could not deliver because the sink
  *   refuses them for good (an operator-visible record; the consumer moves on).
  * - `blocks`: blocks between members (for single chats, typing and receipts).
+ *
+ * After migration 3:
+ * - `webhooks`: the conversation's outgoing webhooks (URL, events, current and
+ *   previous secret, who made it, the seq it was created after, failure state).
+ * - `webhook_deliveries`: one row per delivery (`scope` = the webhook's id),
+ *   the newest 1,000 per webhook (durable-objects/kit/hook-deliveries.ts).
  */
 import type { Role } from '../contracts.ts';
 
@@ -74,6 +80,14 @@ export const MIGRATIONS = [
    DROP TABLE fanout;
    CREATE TABLE quarantine (consumer TEXT NOT NULL, seq INTEGER NOT NULL, error TEXT NOT NULL, at INTEGER NOT NULL,
      PRIMARY KEY (consumer, seq));`,
+  // 3: outgoing webhooks (webhooks.ts), each an outbox consumer, and their delivery log.
+  `CREATE TABLE webhooks (id TEXT PRIMARY KEY, url TEXT NOT NULL, events TEXT NOT NULL, secret TEXT NOT NULL,
+     previous_secret TEXT, previous_until INTEGER, created_by TEXT NOT NULL, created_at TEXT NOT NULL,
+     created_after_seq INTEGER NOT NULL, disabled_at TEXT, failing_since INTEGER);
+   CREATE TABLE webhook_deliveries (id TEXT PRIMARY KEY, scope TEXT NOT NULL, seq INTEGER NOT NULL, status TEXT NOT NULL,
+     attempts INTEGER NOT NULL DEFAULT 0, last_status INTEGER, last_error TEXT, first_at INTEGER NOT NULL,
+     delivered_at TEXT, next_at INTEGER);
+   CREATE INDEX webhook_deliveries_scope ON webhook_deliveries (scope, seq);`,
 ] as const;
 
 export interface StateRow {

@@ -27,6 +27,7 @@ import { withDb } from '../kit/postgres.ts';
 import { SocketHub } from '../kit/socket-hub.ts';
 import { errorFrame, parseFrame } from '../kit/sockets.ts';
 import { TokenBucket } from '../kit/token-bucket.ts';
+import { BotHook, type BotHookConfig } from './bot-hook.ts';
 import { applyDeliveries, convRow, emptyRow, listPage, rowFromCounters, withCounters, writeRow } from './inbox.ts';
 import { announcePresence, HEARTBEAT_MS } from './presence.ts';
 import { queuePush, refreshPushDevices, sendDuePushes, wantsPush } from './push.ts';
@@ -58,6 +59,8 @@ export class UserDO extends DurableObject<Env> {
   private readonly hub = new SocketHub({ quietUntilSync: true });
   private readonly alarms: AlarmClock;
   private readonly sends: SendQueue;
+  /** A bot's webhookUrl: what its conversations deliver here is posted there too. */
+  private readonly botHook: BotHook;
   /** Per conversation, the tail of the calls that change its row: they run one at a time. */
   private readonly chains = new Map<string, Promise<unknown>>();
   private me = '';
@@ -69,6 +72,7 @@ export class UserDO extends DurableObject<Env> {
     this.storage = instrument(ctx.storage, 'UserDO');
     this.sql = this.storage.sql;
     this.alarms = new AlarmClock(ctx.storage);
+    this.botHook = new BotHook(ctx, env, this.alarms, () => this.userId());
     const bucket = new TokenBucket(Number(env.SEND_RATE_PER_SECOND), Number(env.SEND_BURST));
     this.sends = new SendQueue(bucket, (conversationId, inputs, origin) => this.env.CONVERSATIONS.getByName(conversationId).send(this.userId(), inputs, origin));
     // Heartbeats are answered by the runtime, without waking the object.
@@ -220,6 +224,7 @@ export class UserDO extends DurableObject<Env> {
       else writeRow(this.sql, next);
       const fresh = batch.filter((x) => seqOf(x.item) > row.last_seq);
       this.pushEntries(conversationId, fresh, answer);
+      this.botHook.enqueue(conversationId, fresh);
       if (!departed) this.maybePush(conversationId, fresh, next.muted === 1);
       return { ok: true as const };
     });
@@ -237,6 +242,13 @@ export class UserDO extends DurableObject<Env> {
 
   private onlineDevices(): Set<string> {
     return new Set(this.ctx.getWebSockets().map((ws) => (ws.deserializeAttachment() as Attachment).deviceId));
+  }
+
+  /** For a bot: where its conversations are delivered (the bot routes set it; null removes it). */
+  async setBotHook(config: BotHookConfig | null): Promise<{ ok: true }> {
+    this.userId();
+    this.botHook.set(config);
+    return { ok: true };
   }
 
   /** The user's push subscriptions changed: read them again from Postgres. */
@@ -386,11 +398,12 @@ export class UserDO extends DurableObject<Env> {
     if (at !== null) this.alarms.wakeBy(at);
   }
 
-  /** One alarm, three timers: due pushes, retries of live-view closes, the presence heartbeat while a device is connected. */
+  /** One alarm, four timers: due pushes, a bot's webhook retries, retries of live-view closes, the presence heartbeat while a device is connected. */
   override async alarm(): Promise<void> {
     this.alarms.fired();
     const nextPush = await sendDuePushes(this.env, this.sql, this.userId(), this.onlineDevices());
     if (nextPush !== null) this.alarms.wakeBy(nextPush);
+    this.botHook.wake();
     if (this.sql.exec<{ n: number }>('SELECT count(*) AS n FROM live_views WHERE closing = 1').one().n > 0) await this.closeLiveViews();
     const heartbeatAt = this.sql.exec<{ heartbeat_at: number | null }>('SELECT heartbeat_at FROM state WHERE id = 1').one().heartbeat_at;
     if (heartbeatAt === null) return;

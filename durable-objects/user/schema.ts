@@ -13,6 +13,10 @@
  *   Postgres, read again whenever the subscriptions change).
  * - `pushes`: the push outbox — per conversation, the newest message still to
  *   push, when it is due, and when the last push went (bursts coalesce).
+ * - For a bot with a webhookUrl (bot-hook.ts): `bot_hook` (its URL, secret,
+ *   owner and failure state), `bot_outbox` (entries still to deliver, in the
+ *   order they arrived) and `webhook_deliveries` (the log; `scope` = the
+ *   conversation).
  */
 export const MIGRATIONS = [
   // 1: the first messaging core (shipped).
@@ -36,6 +40,15 @@ export const MIGRATIONS = [
    CREATE TABLE push_devices (device_id TEXT PRIMARY KEY) WITHOUT ROWID;
    CREATE TABLE pushes (conversation_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, due_at INTEGER NOT NULL,
      last_at INTEGER NOT NULL DEFAULT 0, pending INTEGER NOT NULL DEFAULT 1, attempts INTEGER NOT NULL DEFAULT 0);`,
+  // 4: a bot's webhook (bot-hook.ts): where to, its queue in order, its delivery log.
+  `CREATE TABLE bot_hook (id INTEGER PRIMARY KEY CHECK (id = 1), url TEXT NOT NULL, secret TEXT NOT NULL, owner_id TEXT,
+     failing_since INTEGER, next_at INTEGER, disabled_at TEXT);
+   CREATE TABLE bot_outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, conversation_id TEXT NOT NULL, seq INTEGER NOT NULL,
+     body TEXT NOT NULL, UNIQUE (conversation_id, seq));
+   CREATE TABLE webhook_deliveries (id TEXT PRIMARY KEY, scope TEXT NOT NULL, seq INTEGER NOT NULL, status TEXT NOT NULL,
+     attempts INTEGER NOT NULL DEFAULT 0, last_status INTEGER, last_error TEXT, first_at INTEGER NOT NULL,
+     delivered_at TEXT, next_at INTEGER);
+   CREATE INDEX webhook_deliveries_scope ON webhook_deliveries (scope, seq);`,
 ] as const;
 
 export interface ConvRow {

@@ -76,6 +76,11 @@ export default async function setup(project: TestProject) {
         FILE_MAX_BYTES: String(20 * 1024 * 1024),
         // Short enough that a test can wait it out; the edit window keeps its default (two days).
         RECALL_WINDOW_SECONDS: '3',
+        // Webhook retries in milliseconds instead of hours: backoff 100 ms doubling to 400 ms, dead letter after 3 s.
+        WEBHOOK_RETRY_BASE_MS: '100',
+        WEBHOOK_RETRY_CAP_MS: '400',
+        WEBHOOK_GIVE_UP_MS: '3000',
+        WEBHOOK_TIMEOUT_MS: '2000',
       },
     });
     // Drain wrangler's output so a full pipe never stalls it.

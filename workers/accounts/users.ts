@@ -12,11 +12,16 @@ export interface UserView {
   email?: string;
   avatarFileId?: string;
   bio?: string;
+  /** Only for bots. */
+  isBot?: true;
   createdAt: string;
 }
 
+/** The columns a user's API view is made of (never the password hash or a bot's secrets). */
+export type PublicRow = Pick<UserRow, 'id' | 'username' | 'email' | 'nickname' | 'avatarFileId' | 'bio' | 'isBot' | 'createdAt'>;
+
 /** The API shape of a user; `email` only when the viewer is the user. */
-export function userView(row: UserRow, viewerId?: string): UserView {
+export function userView(row: PublicRow, viewerId?: string): UserView {
   return {
     id: row.id,
     username: row.username,
@@ -24,6 +29,7 @@ export function userView(row: UserRow, viewerId?: string): UserView {
     ...(row.email && viewerId === row.id ? { email: row.email } : {}),
     ...(row.avatarFileId ? { avatarFileId: row.avatarFileId } : {}),
     ...(row.bio ? { bio: row.bio } : {}),
+    ...(row.isBot ? { isBot: true as const } : {}),
     createdAt: row.createdAt.toISOString(),
   };
 }

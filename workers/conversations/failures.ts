@@ -5,7 +5,7 @@ import { ApiError, type ErrorCode } from '../errors.ts';
 /** Failure codes the actors may return that keep their meaning at the API; anything else is our bug (500). */
 const PASSED_THROUGH = new Set<ErrorCode>([
   'not_member', 'not_found', 'validation_failed', 'blocked', 'rate_limited', 'too_large', 'forbidden', 'gone',
-  'edit_window_passed', 'recall_window_passed', 'unavailable',
+  'edit_window_passed', 'recall_window_passed', 'unavailable', 'webhook_limit',
 ]);
 
 export function toApiError(f: Failure): ApiError {

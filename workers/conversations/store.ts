@@ -9,6 +9,7 @@ import { and, asc, eq, inArray, or, sql } from 'drizzle-orm';
 import { blocks, conversationMembers, conversations, friendships, users } from '../../db/schema.ts';
 import type { ConversationView, Role } from '../../durable-objects/contracts.ts';
 import { GROUP_MAX_MEMBERS, type PatchConversationBody } from '../../protocol/conversations.ts';
+import { botsOf } from '../accounts/bots.ts';
 import { ApiError } from '../errors.ts';
 import { uuidv7 } from '../../lib/ids.ts';
 import type { Database, Tx } from '../../services/db.ts';
@@ -78,7 +79,7 @@ export async function loadForMember(db: Database, id: string, userId: string): P
 
 /**
  * Who `me` may put in a group: existing users (400 `validation_failed` listing the unknown ones) who
- * are their friends (403 `not_friends`) — and so never someone either side blocked (blocking ends the
+ * are their friends or their own bots (403 `not_friends`) — and so never someone either side blocked (blocking ends the
  * friendship; 403 `blocked` says which). A stranger cannot pull anyone into a conversation.
  */
 async function requireAddable(db: Database | Tx, me: string, ids: string[]): Promise<void> {
@@ -97,7 +98,8 @@ async function requireAddable(db: Database | Tx, me: string, ids: string[]): Pro
   const friends = new Set(
     (await db.select({ id: friendships.friendId }).from(friendships).where(and(eq(friendships.userId, me), inArray(friendships.friendId, ids)))).map((r) => r.id),
   );
-  const strangers = ids.filter((id) => !friends.has(id));
+  const ownBots = await botsOf(db, me, ids.filter((id) => !friends.has(id)));
+  const strangers = ids.filter((id) => !friends.has(id) && !ownBots.has(id));
   if (strangers.length) throw new ApiError('not_friends', `You can only add your friends: ${strangers.join(', ')}`, { details: { userIds: strangers } });
 }
 

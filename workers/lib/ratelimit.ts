@@ -17,6 +17,8 @@ const DEFAULTS = {
   reset_ip: [20, 3600],
   /** Uploads started per user (POST /files, tus creation, instant challenges). */
   upload_user: [120, 60],
+  /** Posts through one incoming webhook (its URL is the key): about one a second, as chat services allow. */
+  incoming_hook: [30, 60],
 } satisfies Record<string, [number, number]>;
 
 export type LimitName = keyof typeof DEFAULTS;

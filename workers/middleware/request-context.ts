@@ -32,7 +32,9 @@ export const requestContext = createMiddleware<AppEnv>(async (c, next) => {
   } finally {
     pg.end();
     const ms = Date.now() - started;
-    log('request', { method: c.req.method, path: c.req.path, status: c.res.status, ms, userId: c.get('auth')?.userId });
+    // An incoming webhook's URL is its credential: its secret part stays out of the logs.
+    const path = c.req.path.replace(/^(\/api\/v1\/hooks\/[^/.]*)\.[^/]*/, '$1.…');
+    log('request', { method: c.req.method, path, status: c.res.status, ms, userId: c.get('auth')?.userId });
     metric(c.env, 'http', { method: c.req.method, route: matchedRoute(c), status: c.res.status, ms });
   }
 });

@@ -17,7 +17,7 @@ const send = createRoute({
   operationId: 'sendFriendRequest', ...authed, method: 'post', path: '/', summary: 'Ask someone to be friends',
   description:
     'If they already asked you, this accepts theirs: the friendship is made and the answer is 201 with your request as `accepted`. ' +
-    'Refusals: 400 `validation_failed` (yourself), 404 `not_found`, 403 `blocked` (they blocked you), 409 `blocked_by_you` (you blocked them: unblock first), ' +
+    'Refusals: 400 `validation_failed` (yourself), 404 `not_found`, 403 `not_for_bots` (to or from a bot), 403 `blocked` (they blocked you), 409 `blocked_by_you` (you blocked them: unblock first), ' +
     '409 `already_friends`, 409 `duplicate_request` (you asked within 24 h; after that a new request replaces the old one).',
   request: { body: jsonBody(SendRequestBody) },
   responses: { 201: jsonResponse(RequestEnvelope, 'Sent (pending), or accepted at once'), ...errors(400, 401, 403, 404, 409, 413) },
@@ -53,7 +53,9 @@ export const friendRequestRoutes = new OpenAPIHono<AppEnv>({ defaultHook })
     const me = c.var.auth.userId;
     const { toUserId, message } = c.req.valid('json');
     if (toUserId === me) throw new ApiError('validation_failed', 'toUserId: you cannot befriend yourself');
-    if (!(await getProfile({ env: c.env, db: c.var.pg.db, log: c.var.log }, toUserId))) throw new ApiError('not_found', 'No such user');
+    const target = await getProfile({ env: c.env, db: c.var.pg.db, log: c.var.log }, toUserId);
+    if (!target) throw new ApiError('not_found', 'No such user');
+    if (c.var.auth.isBot || target.isBot) throw new ApiError('not_for_bots', 'Bots have no friends: add a bot to a group or chat with your own bot directly');
     const now = new Date();
     const outcome = await sendRequest(c.var.pg.db, me, toUserId, message, now);
     switch (outcome.kind) {

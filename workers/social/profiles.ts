@@ -7,13 +7,13 @@
 import { z } from '@hono/zod-openapi';
 import { and, asc, eq, inArray, or, sql } from 'drizzle-orm';
 import { users } from '../../db/schema.ts';
-import { userView, type UserRow, type UserView } from '../accounts/users.ts';
+import { type PublicRow, userView, type UserRow, type UserView } from '../accounts/users.ts';
 import { errorText, type Logger } from '../../lib/log.ts';
 import type { Database } from '../../services/db.ts';
 import { redisClient } from '../../services/redis.ts';
 
-/** A user row without its password hash: all a profile read may ever touch. */
-export type Profile = Omit<UserRow, 'passwordHash'>;
+/** A user row without its password hash and a bot's secrets: all a profile read may ever touch. */
+export type Profile = PublicRow & Pick<UserRow, 'updatedAt'>;
 
 export const PROFILE_COLUMNS = {
   id: users.id,
@@ -22,13 +22,14 @@ export const PROFILE_COLUMNS = {
   nickname: users.nickname,
   avatarFileId: users.avatarFileId,
   bio: users.bio,
+  isBot: users.isBot,
   createdAt: users.createdAt,
   updatedAt: users.updatedAt,
 };
 
-/** The API view (email only to its owner). userView never reads the hash, which a Profile does not have. */
+/** The API view (email only to its owner). */
 export function profileView(p: Profile, viewerId: string): UserView {
-  return userView({ ...p, passwordHash: '' }, viewerId);
+  return userView(p, viewerId);
 }
 
 const CACHE_TTL_SECONDS = 3600;
@@ -42,6 +43,7 @@ const Cached = z.object({
   nickname: z.string(),
   avatarFileId: z.string().nullable(),
   bio: z.string().nullable(),
+  isBot: z.boolean(),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
 });
