@@ -83,12 +83,17 @@ export function fanoutConsumer(): Consumer {
         await qstashClient(d.env).batch(batches);
         return { ok: true };
       }
-      const results = await Promise.allSettled(all.map((userId) => d.env.USERS.getByName(userId).deliver(conversationId, slice(userId))));
+      // An actor's own UserDO took its entries from the answer (selfDelivered): it is not called for them.
+      const skipped = new Set(entries.filter((e) => e.selfDelivered).map((e) => e.seq));
+      const theirs = (userId: string) => slice(userId).filter((x) => !(skipped.has(seqOf(x)) && actorOfDelivery(x) === userId));
+      const calls = all.map((userId) => [userId, theirs(userId)] as const).filter(([, list]) => list.length > 0);
+      const results = await Promise.allSettled(calls.map(([userId, list]) => d.env.USERS.getByName(userId).deliver(conversationId, list)));
       const failed = results.filter((r) => r.status === 'rejected');
       if (failed.length === 0) return { ok: true };
-      return { ok: false, error: `${failed.length} of ${all.length} deliveries failed: ${String((failed[0] as PromiseRejectedResult).reason)}` };
+      return { ok: false, error: `${failed.length} of ${calls.length} deliveries failed: ${String((failed[0] as PromiseRejectedResult).reason)}` };
     },
   };
 }
 
 const seqOf = (x: Delivery) => ('message' in x.item ? x.item.message.seq : x.item.event.seq);
+const actorOfDelivery = (x: Delivery) => ('message' in x.item ? x.item.message.senderId : x.item.event.actorId);

@@ -221,7 +221,7 @@ export class ConversationDO extends DurableObject<Env> implements LiveView {
     }
     if (decision === 'unchanged') return this.reactionEvent(action.seq, (action as { emoji: string }).emoji, actorId);
     if ('ok' in decision) return decision;
-    const [entry] = append(this.st, this.storage, [{ event: decision, origin: origin.deviceId }], now);
+    const [entry] = append(this.st, this.storage, [{ event: decision, origin: origin.deviceId, selfDelivered: origin.selfDelivered }], now);
     this.committed([entry!]);
     return { ok: true, event: (entry!.item as { event: Event }).event, changed: true };
   }

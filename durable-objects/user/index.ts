@@ -28,7 +28,8 @@ import { SocketHub } from '../kit/socket-hub.ts';
 import { errorFrame, parseFrame } from '../kit/sockets.ts';
 import { TokenBucket } from '../kit/token-bucket.ts';
 import { BotHook, type BotHookConfig } from './bot-hook.ts';
-import { applyDeliveries, convRow, emptyRow, listPage, rowFromCounters, withCounters, writeRow } from './inbox.ts';
+import { DeliveryLine } from './delivery.ts';
+import { convRow, emptyRow, listPage, rowFromCounters, withCounters, writeRow } from './inbox.ts';
 import { announcePresence, HEARTBEAT_MS } from './presence.ts';
 import { queuePush, refreshPushDevices, sendDuePushes, wantsPush } from './push.ts';
 import { MIGRATIONS } from './schema.ts';
@@ -46,12 +47,6 @@ interface Attachment {
   synced?: boolean;
 }
 
-/** An action's answer goes to the socket that asked, with its ref, in its place in the stream. */
-interface Answer {
-  ws: WebSocket;
-  ref?: string;
-}
-
 export class UserDO extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   /** The object's storage, its SQL statements counted (kit/sql-stats.ts). */
@@ -61,8 +56,8 @@ export class UserDO extends DurableObject<Env> {
   private readonly sends: SendQueue;
   /** A bot's webhookUrl: what its conversations deliver here is posted there too. */
   private readonly botHook: BotHook;
-  /** Per conversation, the tail of the calls that change its row: they run one at a time. */
-  private readonly chains = new Map<string, Promise<unknown>>();
+  /** Entries to the devices, in order, from the fan-out and from the answers to the user's own changes. */
+  private readonly line: DeliveryLine;
   private me = '';
   /** The devices with a push subscription (push_devices), read once. */
   private pushDevices: string[] | null = null;
@@ -73,6 +68,19 @@ export class UserDO extends DurableObject<Env> {
     this.sql = this.storage.sql;
     this.alarms = new AlarmClock(ctx.storage);
     this.botHook = new BotHook(ctx, env, this.alarms, () => this.userId());
+    this.line = new DeliveryLine({
+      sql: this.sql,
+      env,
+      ctx,
+      hub: this.hub,
+      me: () => this.userId(),
+      deviceOf: (ws) => (ws.deserializeAttachment() as Attachment).deviceId,
+      newRow: (conversationId) => this.newRow(conversationId, null),
+      delivered: (conversationId, fresh, row, departed) => {
+        this.botHook.enqueue(conversationId, fresh);
+        if (!departed) this.maybePush(conversationId, fresh, row.muted === 1);
+      },
+    });
     const bucket = new TokenBucket(Number(env.SEND_RATE_PER_SECOND), Number(env.SEND_BURST));
     this.sends = new SendQueue(bucket, (conversationId, inputs, origin) => this.env.CONVERSATIONS.getByName(conversationId).send(this.userId(), inputs, origin));
     // Heartbeats are answered by the runtime, without waking the object.
@@ -91,14 +99,6 @@ export class UserDO extends DurableObject<Env> {
     if (!id) throw new Error('UserDO does not know its user yet');
     this.sql.exec('UPDATE state SET user_id = ? WHERE id = 1', id);
     return (this.me = id);
-  }
-
-  private serial<T>(conversationId: string, run: () => Promise<T>): Promise<T> {
-    const next = (this.chains.get(conversationId) ?? Promise.resolve()).then(run, run);
-    const tail = next.catch(() => {});
-    this.chains.set(conversationId, tail);
-    void tail.then(() => this.chains.get(conversationId) === tail && this.chains.delete(conversationId));
-    return next;
   }
 
   async ping(): Promise<{ ok: true; kind: 'user' }> {
@@ -151,10 +151,16 @@ export class UserDO extends DurableObject<Env> {
     if (results.some((r) => r.status === 'rejected')) this.alarms.wakeBy(Date.now() + CLOSE_RETRY_MS);
   }
 
-  /** A send from REST or any socket: the per-user rate limit, then the conversation's single writer (batched). */
+  /**
+   * A send from REST or any socket: the per-user rate limit, then the conversation's single writer
+   * (batched). The committed message comes back in the answer, and this object delivers it to the user's
+   * other devices and index itself (`selfDelivered`): the fan-out does not call back here for it.
+   */
   async send(conversationId: string, input: SendInput, origin: Origin): Promise<SendResult> {
     this.userId();
-    return this.sends.send(conversationId, input, origin);
+    const result = await this.sends.send(conversationId, input, { ...origin, selfDelivered: true });
+    if (result.ok && !result.duplicate) void this.line.own(conversationId, { item: { message: result.message }, ...(origin.deviceId ? { origin: origin.deviceId } : {}) });
+    return result;
   }
 
   /** Tokens of this user's send bucket for a live view, which then sends without asking each time. */
@@ -182,7 +188,7 @@ export class UserDO extends DurableObject<Env> {
   }
 
   async setMuted(conversationId: string, muted: boolean): Promise<{ muted: boolean }> {
-    return this.serial(conversationId, async () => {
+    return this.line.serial(conversationId, async () => {
       const row = convRow(this.sql, conversationId) ?? (await this.newRow(conversationId, null));
       writeRow(this.sql, { ...row, muted: muted ? 1 : 0 });
       return { muted };
@@ -191,43 +197,10 @@ export class UserDO extends DurableObject<Env> {
 
   // ── from ConversationDOs and other actors ──────────────────────────────
 
-  /**
-   * Entries of a conversation for this user, ascending. Idempotent (`seq` is the version) and gap-free: if
-   * entries between the last one delivered and these are missing, they are fetched first.
-   */
-  async deliver(conversationId: string, deliveries: Delivery[], answer?: Answer): Promise<{ ok: true }> {
-    if (deliveries.length === 0) return { ok: true };
-    return this.serial(conversationId, async () => {
-      const me = this.userId();
-      const stub = this.env.CONVERSATIONS.getByName(conversationId);
-      let row = convRow(this.sql, conversationId);
-      let batch = deliveries;
-      let recount = false;
-      if (row && seqOf(batch[0]!.item) > row.last_seq + 1) {
-        const missing: Delivery[] = [];
-        for (let after = row.last_seq; after < seqOf(batch[0]!.item) - 1; ) {
-          const page: StreamResult = await stub.events(me, after, 100);
-          if (!page.ok || page.items.length === 0) break;
-          for (const item of page.items) if (seqOf(item) < seqOf(batch[0]!.item)) missing.push({ item });
-          after = seqOf(page.items.at(-1)!);
-        }
-        batch = [...missing, ...batch];
-        recount = true;
-      }
-      row ??= emptyRow(conversationId);
-      let { row: next, departed } = applyDeliveries(row, batch, me);
-      if (recount) {
-        const s: SummaryResult = await stub.summary(me).catch(() => ({ ok: false as const, code: 'unavailable', message: '' }));
-        if (s.ok) next = withCounters(next, s);
-      }
-      if (departed) this.sql.exec('DELETE FROM convs WHERE conversation_id = ?', conversationId);
-      else writeRow(this.sql, next);
-      const fresh = batch.filter((x) => seqOf(x.item) > row.last_seq);
-      this.pushEntries(conversationId, fresh, answer);
-      this.botHook.enqueue(conversationId, fresh);
-      if (!departed) this.maybePush(conversationId, fresh, next.muted === 1);
-      return { ok: true as const };
-    });
+  /** Entries of a conversation for this user from its fan-out, ascending. Idempotent and gap-free (delivery.ts). */
+  async deliver(conversationId: string, deliveries: Delivery[]): Promise<{ ok: true }> {
+    if (deliveries.length) await this.line.deliver(conversationId, deliveries);
+    return { ok: true };
   }
 
   /** Queues a push for the newest message that calls for one, if a subscribed device has no socket open. */
@@ -257,28 +230,9 @@ export class UserDO extends DurableObject<Env> {
     return { ok: true, devices: this.pushDevices.length };
   }
 
-  private pushEntries(conversationId: string, deliveries: Delivery[], answer?: Answer): void {
-    const me = this.me;
-    const sockets = this.ctx.getWebSockets();
-    for (const d of deliveries) {
-      const seq = seqOf(d.item);
-      const frame: ServerFrame = 'message' in d.item ? { type: 'message.new', message: d.item.message } : { type: 'conversation.event', event: d.item.event };
-      const mine = 'message' in d.item ? d.item.message.senderId === me : d.item.event.actorId === me;
-      const text = JSON.stringify(frame);
-      for (const ws of sockets) {
-        const { deviceId } = ws.deserializeAttachment() as Attachment;
-        if (answer?.ws === ws && !('message' in d.item) && d.origin === deviceId) {
-          this.hub.sendFrame(ws, { ...frame, ...(answer.ref ? { ref: answer.ref } : {}) } as ServerFrame, { conversationId, seq });
-        } else if (!(mine && d.origin === deviceId)) {
-          this.hub.send(ws, text, { conversationId, seq });
-        }
-      }
-    }
-  }
-
   /** The user's read cursor moved (ConversationDO.markRead): the counters it computed, and the receipt for the other devices. */
   async readMoved(conversationId: string, c: Counters): Promise<{ ok: true }> {
-    return this.serial(conversationId, async () => {
+    return this.line.serial(conversationId, async () => {
       const row = convRow(this.sql, conversationId);
       if (row) writeRow(this.sql, withCounters(row, c));
       this.pushAll({ type: 'receipt.read', conversationId, userId: this.userId(), seq: c.readSeq });
@@ -305,7 +259,7 @@ export class UserDO extends DurableObject<Env> {
 
   /** A conversation's details changed (created, renamed, members added/removed). */
   async conversationUpdated(view: ConversationView): Promise<{ ok: true }> {
-    return this.serial(view.id, async () => {
+    return this.line.serial(view.id, async () => {
       const me = this.userId();
       const row = convRow(this.sql, view.id);
       if (!view.members.some((m) => m.userId === me)) this.sql.exec('DELETE FROM convs WHERE conversation_id = ?', view.id);
@@ -352,13 +306,12 @@ export class UserDO extends DurableObject<Env> {
       case 'message.recall':
       case 'reaction.add':
       case 'reaction.remove': {
-        const result = await this.env.CONVERSATIONS.getByName(frame.conversationId).act(me, actionOf(frame), { deviceId });
+        const result = await this.env.CONVERSATIONS.getByName(frame.conversationId).act(me, actionOf(frame), { deviceId, selfDelivered: true });
         if (!result.ok) return answer(errorFrame(result.code, result.message, frame.ref));
         const reply = { type: 'conversation.event', event: result.event, ...(frame.ref ? { ref: frame.ref } : {}) } as const;
         // A repeat made no new entry: its answer is the earlier event. A change goes out in its place in the stream.
         if (!result.changed) return answer(reply);
-        await this.deliver(frame.conversationId, [{ item: { event: result.event }, origin: deviceId }], { ws, ref: frame.ref });
-        return;
+        return this.line.own(frame.conversationId, { item: { event: result.event }, origin: deviceId }, { ws, ...(frame.ref ? { ref: frame.ref } : {}) });
       }
       case 'message.read': {
         const result = await this.env.CONVERSATIONS.getByName(frame.conversationId).markRead(me, frame.seq);
