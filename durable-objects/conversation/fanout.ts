@@ -59,6 +59,7 @@ export function fanoutConsumer(): Consumer {
     name: 'fanout',
     batch: 100,
     delayMs: 0,
+    lazyCursor: true,
     backoffMs: backoff(500, 60_000),
     async run(d: Deps, entries: Entry[]) {
       const conversationId = d.st.conv.id!;

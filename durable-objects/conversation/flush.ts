@@ -25,11 +25,16 @@ function batchOf(d: Deps, entries: Entry[]): FlushBatch {
   const version = (seq: number) => d.storage.sql.exec<Pick<MessageRow, 'msg_no' | 'version'>>('SELECT msg_no, version FROM messages WHERE seq = ?', seq).toArray()[0];
   const addMessage = (seq: number) => {
     if (seen.has(seq)) return;
+    seen.add(seq);
+    // The entries just appended carry their number and version; older ones are read.
+    const cached = d.st.recent.get(seq);
+    if (cached && 'message' in cached.item && cached.msgNo !== undefined && cached.version !== undefined) {
+      out.messages.push({ message: cached.item.message, msgNo: cached.msgNo, version: cached.version });
+      return;
+    }
     const message = messageAt(d.st, d.storage.sql, seq);
     const v = version(seq);
-    if (!message || !v) return;
-    seen.add(seq);
-    out.messages.push({ message, msgNo: v.msg_no, version: v.version });
+    if (message && v) out.messages.push({ message, msgNo: v.msg_no, version: v.version });
   };
   for (const e of entries) {
     if ('message' in e.item) addMessage(e.seq);
@@ -65,7 +70,8 @@ export function pgConsumer(): Consumer {
   return {
     name: PG_CONSUMER,
     batch: 200,
-    delayMs: 50,
+    // Postgres is the durable copy, not the path a message takes: a flush every half second carries a burst at once.
+    delayMs: 500,
     backoffMs: backoff(200, 30_000),
     async run(d, entries) {
       await writeIsolating(d, entries);

@@ -59,7 +59,7 @@ export class ConversationDO extends DurableObject<Env> implements LiveView {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.storage = instrument(ctx.storage, 'ConversationDO');
+    this.storage = instrument(ctx.storage, 'ConversationDO', env);
     this.alarms = new AlarmClock(ctx.storage);
     ctx.blockConcurrencyWhile(async () => {
       migrateSql(this.storage, MIGRATIONS);
@@ -284,15 +284,15 @@ export class ConversationDO extends DurableObject<Env> implements LiveView {
   }
 
   private advanced(name: string): void {
-    if (name === PG_CONSUMER) {
-      prune(this.d, this.outbox, Number(this.env.HOT_WINDOW_MESSAGES), PG_CONSUMER);
-      // What now is in Postgres may let file references go.
-      this.outbox.kick(this.outbox.consumers.find((c) => c.name === 'files')!);
-    }
-    if (name === 'fanout') {
+    // The hot window is bounded by every consumer: any of them moving may let it shrink.
+    prune(this.d, this.outbox, Number(this.env.HOT_WINDOW_MESSAGES), PG_CONSUMER);
+    // What now is in Postgres may let file references go.
+    if (name === PG_CONSUMER) this.outbox.kick(this.outbox.consumers.find((c) => c.name === 'files')!);
+    if (name === 'fanout' && this.st.departed.size) {
       // Departed members have now heard of their departure: their rows can go.
       const done = this.outbox.done('fanout');
-      for (const m of [...this.st.members.values()]) {
+      for (const id of [...this.st.departed]) {
+        const m = this.st.members.get(id)!;
         if (m.leftSeq !== null && m.leftSeq <= done) {
           this.storage.sql.exec('DELETE FROM members WHERE user_id = ? AND left_seq IS NOT NULL', m.userId);
           this.st.dropMember(m.userId);
@@ -425,6 +425,7 @@ export class ConversationDO extends DurableObject<Env> implements LiveView {
     const now = Date.now();
     this.expireDue(now);
     await this.outbox.runDue(now);
+    this.outbox.checkpoint();
     const nextExpiry = this.storage.sql.exec<{ t: number | null }>('SELECT min(expires_at) AS t FROM messages WHERE expires_at IS NOT NULL AND gone IS NULL').one().t;
     const next = [this.outbox.nextWake(), nextExpiry].filter((t): t is number => t !== null);
     if (next.length) this.alarms.wakeBy(Math.max(Date.now() + 10, Math.min(...next)));

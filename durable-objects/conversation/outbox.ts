@@ -30,6 +30,11 @@ export interface Consumer {
   upTo?(outbox: Outbox): number;
   /** Whether an entry concerns it at all (the others are skipped without a call). */
   wants?(entry: Entry): boolean;
+  /**
+   * Its cursor is written with the next checkpoint (another consumer's advance, the alarm) rather than on
+   * every batch: after a restart it repeats at most what came since, which its idempotent sink ignores.
+   */
+  lazyCursor?: boolean;
   run(d: Deps, entries: Entry[]): Promise<ConsumerResult>;
 }
 
@@ -45,6 +50,8 @@ const WAKE_SOON_MS = 10;
 export class Outbox {
   private readonly cursors = new Map<string, Cursor>();
   private readonly running = new Map<string, Promise<void>>();
+  /** Lazy cursors moved since the last checkpoint. */
+  private readonly dirty = new Set<string>();
   private readonly d: Deps;
   private readonly alarm: AlarmClock;
   readonly consumers: Consumer[];
@@ -116,6 +123,7 @@ export class Outbox {
     const i = this.consumers.findIndex((x) => x.name === name);
     if (i >= 0) this.consumers.splice(i, 1);
     this.cursors.delete(name);
+    this.dirty.delete(name);
     this.d.storage.sql.exec('DELETE FROM outbox WHERE consumer = ?', name);
   }
 
@@ -160,9 +168,23 @@ export class Outbox {
 
   private advance(name: string, doneSeq: number): void {
     const cur = this.cursor(name);
+    const wasClean = cur.attempts === 0 && cur.nextAt === null;
     Object.assign(cur, { doneSeq: Math.max(cur.doneSeq, doneSeq), attempts: 0, nextAt: null, lastError: null });
-    this.save(name, cur);
+    if (wasClean && this.consumers.find((c) => c.name === name)?.lazyCursor) this.dirty.add(name);
+    else {
+      this.save(name, cur);
+      this.checkpoint();
+    }
     this.onAdvance(name);
+  }
+
+  /** Writes the lazy cursors that moved. */
+  checkpoint(): void {
+    for (const name of this.dirty) {
+      const cur = this.cursors.get(name);
+      if (cur) this.save(name, cur);
+    }
+    this.dirty.clear();
   }
 
   private failed(c: Consumer, error: string): void {
@@ -204,12 +226,15 @@ export const backoff = (baseMs: number, capMs: number) => (attempt: number) => M
  * expires them here), as do older messages loaded back whose last change has
  * not reached Postgres yet, and entries Postgres refused (quarantined).
  */
+/** Pruning waits until this many seqs (at most a quarter of the window) can go at once: a few statements per batch, not per message. */
+const PRUNE_STEP = 64;
+
 export function prune(d: Deps, outbox: Outbox, keep: number, pgConsumer: string): void {
   const { st, storage } = d;
   const sql = storage.sql;
   const pgDone = outbox.done(pgConsumer);
   const bound = Math.min(st.conv.lastSeq - keep + 1, ...outbox.consumers.map((c) => outbox.done(c.name) + 1));
-  if (bound <= st.conv.hotFrom) return;
+  if (bound - st.conv.hotFrom < Math.min(PRUNE_STEP, Math.ceil(keep / 4))) return;
   const base = sql.exec<{ n: number | null }>('SELECT max(msg_no) AS n FROM messages WHERE seq >= ? AND seq < ?', st.conv.hotFrom, bound).one().n;
   storage.transactionSync(() => {
     // Entries Postgres refused for good stay: it will never have them, so the reads below hotFrom take them from here.

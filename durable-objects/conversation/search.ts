@@ -33,7 +33,7 @@ export function searchConsumer(): Consumer {
     name: 'search',
     batch: 200,
     // Soon after the commit (the index is typically searchable within a second), yet late enough to batch a burst.
-    delayMs: 100,
+    delayMs: 300,
     backoffMs: backoff(500, 60_000),
     wants: (e) => targetOf(e) !== undefined,
     async run(d, entries) {

@@ -71,6 +71,8 @@ export class ConversationState {
   readonly blocks = new Set<string>();
   /** The latest entries in their current state, so fan-out and flush read no rows they just wrote. */
   readonly recent = new Map<number, Entry>();
+  /** Members who left or were removed, until the fan-out has told them. */
+  readonly departed = new Set<string>();
   private currentIds: string[] | null = null;
 
   constructor(sql: SqlStorage) {
@@ -107,11 +109,14 @@ export class ConversationState {
 
   setMember(m: Member): void {
     this.members.set(m.userId, m);
+    if (m.leftSeq === null) this.departed.delete(m.userId);
+    else this.departed.add(m.userId);
     this.currentIds = null;
   }
 
   dropMember(userId: string): void {
     this.members.delete(userId);
+    this.departed.delete(userId);
     this.currentIds = null;
   }
 

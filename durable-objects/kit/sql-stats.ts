@@ -1,9 +1,11 @@
 /**
  * What a Durable Object's SQLite costs: statements, rows read and rows
  * written (what Cloudflare bills), counted per class from every cursor's
- * `rowsRead`/`rowsWritten`. `instrument(storage, name)` gives a storage whose
- * `sql.exec` counts; the totals live in `globalThis.__beehiveSqlStats`, where
- * the benchmark reads them through the inspector (and an operator could).
+ * `rowsRead`/`rowsWritten`. With the `SQL_STATS` var set, `instrument(storage,
+ * name, env)` gives a storage whose `sql.exec` counts (otherwise the storage
+ * itself: counting costs a little on every statement); the totals live in
+ * `globalThis.__beehiveSqlStats`, where the benchmark reads them through the
+ * inspector.
  *
  * A cursor's counts grow while it is consumed, so each is summed at the next
  * statement of the same object (by then the code that ran it has read it),
@@ -28,8 +30,9 @@ function settle(): void {
 }
 Object.defineProperty(registry, 'settle', { value: settle, enumerable: false });
 
-/** `storage` with its `sql.exec` counted under `name` (every other member passes through). */
-export function instrument(storage: DurableObjectStorage, name: string): DurableObjectStorage {
+/** `storage` with its `sql.exec` counted under `name` (every other member passes through), if `SQL_STATS` is set. */
+export function instrument(storage: DurableObjectStorage, name: string, env: { SQL_STATS: string }): DurableObjectStorage {
+  if (!env.SQL_STATS) return storage;
   const counts = (registry[name] ??= { statements: 0, rowsRead: 0, rowsWritten: 0 });
   const real = storage.sql;
   const sql = new Proxy(real, {

@@ -19,7 +19,7 @@ import { seqOf } from '../../protocol/events.ts';
 import type { ServerFrame } from '../../protocol/frames.ts';
 import type { Delivery, StreamResult, SummaryResult } from '../contracts.ts';
 import type { SocketHub } from '../kit/socket-hub.ts';
-import { applyDeliveries, convRow, emptyRow, withCounters, writeRow } from './inbox.ts';
+import { applyDeliveries, type ConvIndex, emptyRow, withCounters } from './inbox.ts';
 import type { ConvRow } from './schema.ts';
 
 /** How long a hole may wait for the entry that fills it before it is fetched. */
@@ -39,7 +39,7 @@ interface Waiting {
 }
 
 export interface DeliveryHost {
-  readonly sql: SqlStorage;
+  readonly index: ConvIndex;
   readonly env: Env;
   readonly ctx: DurableObjectState;
   readonly hub: SocketHub;
@@ -81,7 +81,7 @@ export class DeliveryLine {
   }
 
   private take(conversationId: string, incoming: Waiting[]): void {
-    const row = convRow(this.host.sql, conversationId);
+    const row = this.host.index.get(conversationId);
     const waiting = this.pending.get(conversationId) ?? new Map<number, Waiting>();
     for (const w of incoming) {
       const seq = seqOf(w.delivery.item);
@@ -113,8 +113,8 @@ export class DeliveryLine {
     const before = row ?? emptyRow(conversationId);
     const applied = applyDeliveries(before, run.map((w) => w.delivery), this.host.me());
     const after = counted?.ok ? withCounters(applied.row, counted) : applied.row;
-    if (applied.departed) this.host.sql.exec('DELETE FROM convs WHERE conversation_id = ?', conversationId);
-    else writeRow(this.host.sql, after);
+    if (applied.departed) this.host.index.drop(conversationId);
+    else this.host.index.put(after);
     this.push(conversationId, run);
     this.host.delivered(conversationId, run.map((w) => w.delivery), after, applied.departed);
   }
@@ -133,7 +133,7 @@ export class DeliveryLine {
   private async fill(conversationId: string): Promise<void> {
     const waiting = this.pending.get(conversationId);
     if (!waiting?.size) return;
-    const row = convRow(this.host.sql, conversationId) ?? (await this.host.newRow(conversationId));
+    const row = this.host.index.get(conversationId) ?? (await this.host.newRow(conversationId));
     const first = Math.min(...waiting.keys());
     const stub = this.host.env.CONVERSATIONS.getByName(conversationId);
     const me = this.host.me();
@@ -146,7 +146,7 @@ export class DeliveryLine {
     }
     // Fetched entries carry no counting hints: the ConversationDO's own count replaces ours.
     const counted: SummaryResult = await stub.summary(me).catch(() => ({ ok: false as const, code: 'unavailable', message: '' }));
-    const current = convRow(this.host.sql, conversationId);
+    const current = this.host.index.get(conversationId);
     const all = new Map<number, Waiting>();
     for (const w of [...missing, ...(this.pending.get(conversationId)?.values() ?? [])]) {
       const seq = seqOf(w.delivery.item);

@@ -16,8 +16,44 @@ import { isGone, type Message, mentionsUser } from '../../protocol/messages.ts';
 import type { ConversationListItem, ConversationView, Counters, Delivery } from '../contracts.ts';
 import type { ConvRow } from './schema.ts';
 
-export function convRow(sql: SqlStorage, conversationId: string): ConvRow | undefined {
-  return sql.exec<ConvRow>('SELECT * FROM convs WHERE conversation_id = ?', conversationId).toArray()[0];
+const CACHED_ROWS = 1000;
+
+/**
+ * The index's rows, written through a small in-memory cache: the send path reads the row of the
+ * conversation it delivers to on every message, and this object is the only writer.
+ */
+export class ConvIndex {
+  private readonly cache = new Map<string, ConvRow | null>();
+  private readonly sql: SqlStorage;
+
+  constructor(sql: SqlStorage) {
+    this.sql = sql;
+  }
+
+  get(conversationId: string): ConvRow | undefined {
+    let row = this.cache.get(conversationId);
+    if (row === undefined) {
+      row = this.sql.exec<ConvRow>('SELECT * FROM convs WHERE conversation_id = ?', conversationId).toArray()[0] ?? null;
+      this.remember(conversationId, row);
+    }
+    return row ?? undefined;
+  }
+
+  put(r: ConvRow): void {
+    writeRow(this.sql, r);
+    this.remember(r.conversation_id, r);
+  }
+
+  drop(conversationId: string): void {
+    this.sql.exec('DELETE FROM convs WHERE conversation_id = ?', conversationId);
+    this.remember(conversationId, null);
+  }
+
+  private remember(conversationId: string, row: ConvRow | null): void {
+    this.cache.delete(conversationId);
+    this.cache.set(conversationId, row);
+    if (this.cache.size > CACHED_ROWS) this.cache.delete(this.cache.keys().next().value!);
+  }
 }
 
 export function emptyRow(conversationId: string): ConvRow {
@@ -74,7 +110,7 @@ export function withCounters(before: ConvRow, c: Counters): ConvRow {
   return { ...before, read_seq: Math.max(before.read_seq, c.readSeq), unread: c.unreadCount, mentions: c.mentionCount, counted_seq: c.lastSeq };
 }
 
-export function writeRow(sql: SqlStorage, r: ConvRow): void {
+function writeRow(sql: SqlStorage, r: ConvRow): void {
   sql.exec(
     `INSERT INTO convs (conversation_id, view, last_seq, read_seq, last_message, activity_at, unread, mentions, counted_seq, muted)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)

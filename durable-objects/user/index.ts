@@ -29,7 +29,7 @@ import { errorFrame, parseFrame } from '../kit/sockets.ts';
 import { TokenBucket } from '../kit/token-bucket.ts';
 import { BotHook, type BotHookConfig } from './bot-hook.ts';
 import { DeliveryLine } from './delivery.ts';
-import { convRow, emptyRow, listPage, rowFromCounters, withCounters, writeRow } from './inbox.ts';
+import { ConvIndex, emptyRow, listPage, rowFromCounters, withCounters } from './inbox.ts';
 import { announcePresence, HEARTBEAT_MS } from './presence.ts';
 import { queuePush, refreshPushDevices, sendDuePushes, wantsPush } from './push.ts';
 import { MIGRATIONS } from './schema.ts';
@@ -58,18 +58,21 @@ export class UserDO extends DurableObject<Env> {
   private readonly botHook: BotHook;
   /** Entries to the devices, in order, from the fan-out and from the answers to the user's own changes. */
   private readonly line: DeliveryLine;
+  /** The conversation index (inbox.ts). */
+  private readonly index: ConvIndex;
   private me = '';
   /** The devices with a push subscription (push_devices), read once. */
   private pushDevices: string[] | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.storage = instrument(ctx.storage, 'UserDO');
+    this.storage = instrument(ctx.storage, 'UserDO', env);
     this.sql = this.storage.sql;
     this.alarms = new AlarmClock(ctx.storage);
     this.botHook = new BotHook(ctx, env, this.alarms, () => this.userId());
+    this.index = new ConvIndex(this.sql);
     this.line = new DeliveryLine({
-      sql: this.sql,
+      index: this.index,
       env,
       ctx,
       hub: this.hub,
@@ -174,7 +177,7 @@ export class UserDO extends DurableObject<Env> {
 
   /** Is the user in this conversation? The index answers; Postgres when the index does not know it. */
   async membership(conversationId: string): Promise<Membership> {
-    if (convRow(this.sql, conversationId)) return 'member';
+    if (this.index.get(conversationId)) return 'member';
     return withDb(this.env, this.ctx, (db) => membershipOf(db, conversationId, this.userId()));
   }
 
@@ -184,13 +187,13 @@ export class UserDO extends DurableObject<Env> {
   }
 
   async getMuted(conversationId: string): Promise<{ muted: boolean }> {
-    return { muted: (convRow(this.sql, conversationId)?.muted ?? 0) === 1 };
+    return { muted: (this.index.get(conversationId)?.muted ?? 0) === 1 };
   }
 
   async setMuted(conversationId: string, muted: boolean): Promise<{ muted: boolean }> {
     return this.line.serial(conversationId, async () => {
-      const row = convRow(this.sql, conversationId) ?? (await this.newRow(conversationId, null));
-      writeRow(this.sql, { ...row, muted: muted ? 1 : 0 });
+      const row = this.index.get(conversationId) ?? (await this.newRow(conversationId, null));
+      this.index.put({ ...row, muted: muted ? 1 : 0 });
       return { muted };
     });
   }
@@ -233,8 +236,8 @@ export class UserDO extends DurableObject<Env> {
   /** The user's read cursor moved (ConversationDO.markRead): the counters it computed, and the receipt for the other devices. */
   async readMoved(conversationId: string, c: Counters): Promise<{ ok: true }> {
     return this.line.serial(conversationId, async () => {
-      const row = convRow(this.sql, conversationId);
-      if (row) writeRow(this.sql, withCounters(row, c));
+      const row = this.index.get(conversationId);
+      if (row) this.index.put(withCounters(row, c));
       this.pushAll({ type: 'receipt.read', conversationId, userId: this.userId(), seq: c.readSeq });
       return { ok: true as const };
     });
@@ -261,9 +264,9 @@ export class UserDO extends DurableObject<Env> {
   async conversationUpdated(view: ConversationView): Promise<{ ok: true }> {
     return this.line.serial(view.id, async () => {
       const me = this.userId();
-      const row = convRow(this.sql, view.id);
-      if (!view.members.some((m) => m.userId === me)) this.sql.exec('DELETE FROM convs WHERE conversation_id = ?', view.id);
-      else if (row) writeRow(this.sql, { ...row, view: JSON.stringify(view) });
+      const row = this.index.get(view.id);
+      if (!view.members.some((m) => m.userId === me)) this.index.drop(view.id);
+      else if (row) this.index.put({ ...row, view: JSON.stringify(view) });
       else await this.newRow(view.id, view);
       this.pushAll({ type: 'conversation.updated', conversation: view });
       return { ok: true as const };
@@ -274,7 +277,7 @@ export class UserDO extends DurableObject<Env> {
   private async newRow(conversationId: string, view: ConversationView | null) {
     const s: SummaryResult = await this.env.CONVERSATIONS.getByName(conversationId).summary(this.userId());
     const row = s.ok ? rowFromCounters(conversationId, view, s) : { ...emptyRow(conversationId), view: view && JSON.stringify(view), activity_at: view ? Date.parse(view.createdAt) : 0 };
-    writeRow(this.sql, row);
+    this.index.put(row);
     return row;
   }
 
@@ -287,7 +290,7 @@ export class UserDO extends DurableObject<Env> {
     const frame = parsed.frame;
     const { deviceId } = ws.deserializeAttachment() as Attachment;
     const me = this.userId();
-    if ('conversationId' in frame && !convRow(this.sql, frame.conversationId)) {
+    if ('conversationId' in frame && !this.index.get(frame.conversationId)) {
       // Not in the index: Postgres vouches for the id first, so a made-up one never creates a ConversationDO.
       const membership = await this.membership(frame.conversationId).catch(() => 'unavailable' as const);
       const ref = 'clientMsgId' in frame ? frame.clientMsgId : 'ref' in frame ? frame.ref : undefined;
