@@ -42,6 +42,11 @@ export interface HttpOptions {
   fetch?: typeof fetch;
   /** Told when the session ends on the server's word (refresh refused, session revoked): sign the user out. */
   onSignedOut?: (error: ApiError) => void;
+  /**
+   * Runs each token rotation exclusively across the clients sharing `tokens` (browser tabs: `navigator.locks`).
+   * Two rotations of one refresh token would look like a stolen token and revoke the session.
+   */
+  exclusive?: <T>(run: () => Promise<T>) => Promise<T>;
 }
 
 export interface RequestOptions {
@@ -60,6 +65,7 @@ export class HttpClient {
   readonly tokens: TokenStore;
   private readonly fetchFn: typeof fetch;
   private readonly onSignedOut: ((error: ApiError) => void) | undefined;
+  private readonly exclusive: <T>(run: () => Promise<T>) => Promise<T>;
   private refreshing: Promise<void> | null = null;
 
   constructor(opts: HttpOptions = {}) {
@@ -69,6 +75,7 @@ export class HttpClient {
     const f = opts.fetch ?? globalThis.fetch;
     this.fetchFn = (input, init) => f(input, init);
     this.onSignedOut = opts.onSignedOut;
+    this.exclusive = opts.exclusive ?? ((run) => run());
   }
 
   /** `/api/v1` + `path`, absolute. */
@@ -101,9 +108,12 @@ export class HttpClient {
 
   /** Rotates the refresh token; concurrent callers share one rotation (a second would reuse a spent token and revoke the session). */
   refresh(): Promise<void> {
-    this.refreshing ??= (async () => {
+    const before = this.tokens.get()?.refreshToken;
+    this.refreshing ??= this.exclusive(async () => {
       const current = this.tokens.get();
       if (!current) throw new ApiError(401, 'unauthenticated', 'Not signed in');
+      // Another holder of the store rotated while this one waited: its tokens are the new ones.
+      if (before && current.refreshToken !== before) return;
       try {
         const next = await this.once<Tokens>('POST', '/auth/refresh', { body: { refreshToken: current.refreshToken } }, false);
         this.tokens.set(next);
@@ -111,7 +121,7 @@ export class HttpClient {
         if (err instanceof ApiError && err.status === 401) this.signedOut(err);
         throw err;
       }
-    })().finally(() => (this.refreshing = null));
+    }).finally(() => (this.refreshing = null));
     return this.refreshing;
   }
 

@@ -15,6 +15,7 @@
  *   await socket.sendMessage({ conversationId, msgType: 'text', content: 'hi' });
  */
 export { createApi, type Api, type SendInput } from './api.ts';
+export { randomId } from './ids.ts';
 export { backoffDelay, type BackoffOptions } from './backoff.ts';
 export { ApiError, HttpClient, memoryTokens, type HttpOptions, type RequestOptions, type TokenStore } from './http.ts';
 export { BeehiveSocket, SocketError, type OutgoingMessage, type SocketOptions, type SocketState, type WebSocketFactory, type WebSocketLike } from './socket.ts';

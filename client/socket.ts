@@ -12,6 +12,7 @@
  * see its own message once more after a reconnect; it is the same seq, so
  * a list keyed by seq takes it once.
  */
+import { randomId } from './ids.ts';
 import { backoffDelay, type BackoffOptions } from './backoff.ts';
 import type { Ack, ClientFrame, Content, Event, MsgType, ServerFrame, ServerFrameOf } from './types.ts';
 
@@ -59,7 +60,7 @@ export class SocketError extends Error {
   }
 }
 
-/** A new message: composed (`msgType` + `content`) or a forward (`forwardOf`). `clientMsgId` defaults to a random UUID. */
+/** A new message: composed (`msgType` + `content`) or a forward (`forwardOf`). `clientMsgId` defaults to a random id. */
 export type OutgoingMessage = { conversationId: string; clientMsgId?: string } & (
   | { msgType: MsgType; content: Content; fileId?: string; replyToSeq?: number; mentions?: string[]; mentionAll?: boolean }
   | { forwardOf: { conversationId: string; seq: number } }
@@ -175,7 +176,7 @@ export class BeehiveSocket {
 
   /** Sends a message; resolves with its ack. Queued while offline; resent after a reconnect (the same clientMsgId: never twice). */
   sendMessage(msg: OutgoingMessage): Promise<Ack> {
-    const clientMsgId = msg.clientMsgId ?? crypto.randomUUID();
+    const clientMsgId = msg.clientMsgId ?? randomId();
     const frame = { type: 'message.send', ...msg, clientMsgId } as ClientFrame;
     return this.request(clientMsgId, frame).then((f) => {
       const { type: _t, ...ack } = f as ServerFrameOf<'message.ack'>;
