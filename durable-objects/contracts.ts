@@ -41,6 +41,8 @@ export interface ConversationMirror {
 /** Where a change came from: that device gets the answer (ack, or the event with its ref), not a copy. */
 export interface Origin {
   deviceId?: string;
+  /** The actor's own UserDO delivers the entry to itself from the answer: the fan-out need not call it. */
+  selfDelivered?: boolean;
 }
 
 export type SendResult = { ok: true; ack: Ack; message: Message; duplicate: boolean } | Failure;

@@ -18,6 +18,7 @@ import { jobRoutes } from './routes/jobs.ts';
 import { messageRoutes } from './routes/messages.ts';
 import { presenceRoutes } from './routes/presence.ts';
 import { pushRoutes } from './routes/push.ts';
+import { searchRoutes } from './routes/search.ts';
 import { settingsRoutes } from './routes/settings.ts';
 import { streamRoutes } from './routes/stream.ts';
 import { userRoutes } from './routes/users.ts';
@@ -49,6 +50,7 @@ const routes = app.route('/', healthRoutes).route('/api/v1/auth', authRoutes)
   .route('/api/v1/presence', presenceRoutes)
   .route('/api/v1/push', pushRoutes)
   .route('/api/v1/files', fileRoutes)
+  .route('/api/v1/search', searchRoutes)
   .route('/api/v1/ws', wsRoutes);
 app.route('/internal/jobs', jobRoutes);
 

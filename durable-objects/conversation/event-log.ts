@@ -20,10 +20,11 @@ import type { EventRow, MessageRow, TargetInfo } from './schema.ts';
 import type { ConversationState, Entry, Member, Settings } from './state.ts';
 
 export type Change =
-  | { message: Draft; senderId: string; origin?: string }
+  | { message: Draft; senderId: string; origin?: string; selfDelivered?: boolean }
   | {
       event: EventDraft;
       origin?: string;
+      selfDelivered?: boolean;
       /** For `member.joined`: each newcomer's role. */
       roles?: Record<string, Role>;
     };
@@ -91,7 +92,7 @@ export function append(st: ConversationState, storage: DurableObjectStorage, cha
         // Sending counts as reading.
         const sender = member(change.senderId);
         if (sender) members.set(sender.userId, { ...sender, readSeq: seq, readMsgNo: msgNo });
-        entries.push({ seq, item: { message }, msgNo, version: seq, ...(change.origin ? { origin: change.origin } : {}) });
+        entries.push({ seq, item: { message }, msgNo, version: seq, ...(change.origin ? { origin: change.origin } : {}), ...(change.selfDelivered ? { selfDelivered: true } : {}) });
         continue;
       }
       const event = { ...change.event, conversationId, seq, createdAt } as Event;
@@ -119,7 +120,7 @@ export function append(st: ConversationState, storage: DurableObjectStorage, cha
       } else if (event.kind === 'conversation.updated') {
         settings = mergeSettings(settings ?? st.conv.settings, event.changes);
       }
-      entries.push({ seq, item: { event }, ...(change.origin ? { origin: change.origin } : {}), ...(target ? { target } : {}) });
+      entries.push({ seq, item: { event }, ...(change.origin ? { origin: change.origin } : {}), ...(change.selfDelivered ? { selfDelivered: true } : {}), ...(target ? { target } : {}) });
     }
     for (const m of members.values()) {
       sql.exec(

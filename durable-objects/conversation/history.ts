@@ -6,7 +6,7 @@
  * object loaded back to change it. A member sees the stream from the seq
  * they joined at.
  */
-import type { StreamItem } from '../../protocol/events.ts';
+import { seqOf, type StreamItem } from '../../protocol/events.ts';
 import type { Message } from '../../protocol/messages.ts';
 import type { Counters, HistoryQuery } from '../contracts.ts';
 import { entriesIn, messageAt } from './event-log.ts';
@@ -27,11 +27,16 @@ function hotMessages(d: Deps, from: number, to: number, limit: number, newest: b
   return newest ? rows.reverse() : rows;
 }
 
-/** Older pages from Postgres, with the messages this object holds in that range (their newer state) laid over. */
+/**
+ * Older pages from Postgres, with what this object still holds in that range laid over: a message loaded
+ * back (its newer state) or one Postgres refused for good (quarantined, kept here; Postgres lacks it).
+ */
 async function cold(d: Deps, from: number, to: number, limit: number, newest: boolean): Promise<Message[]> {
-  const pg = await coldMessages(d.env, d.ctx, d.st.conv.id!, from, to, limit, newest);
-  const held = new Map(hotMessages(d, from, to, 1000, false).map((m) => [m.seq, m]));
-  return pg.map((m) => held.get(m.seq) ?? m);
+  const held = hotMessages(d, from, to, 1000, false);
+  const bySeq = new Map((await coldMessages(d.env, d.ctx, d.st.conv.id!, from, to, limit, newest)).map((m) => [m.seq, m]));
+  for (const m of held) bySeq.set(m.seq, m);
+  const all = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+  return newest ? all.slice(-limit) : all.slice(0, limit);
 }
 
 /** `GET …/messages`: the newest `limit` below beforeSeq, or with afterSeq the oldest `limit` above it; ascending. */
@@ -42,8 +47,10 @@ export async function messagePage(d: Deps, m: Member, q: HistoryQuery): Promise<
   const hi = Math.min(lastSeq, (q.beforeSeq ?? lastSeq + 1) - 1);
   if (hi < lo) return [];
   if (q.afterSeq !== undefined) {
+    // The hot part first, before any await: a prune meanwhile would take it from here (see streamPage).
+    const hot = hotMessages(d, Math.max(lo, hotFrom), hi, limit, false);
     const older = lo < hotFrom ? await cold(d, lo, Math.min(hi, hotFrom - 1), limit, false) : [];
-    return [...older, ...hotMessages(d, Math.max(lo, hotFrom), hi, limit - older.length, false)];
+    return [...older, ...hot].slice(0, limit);
   }
   const newer = hotMessages(d, Math.max(lo, hotFrom), hi, limit, true);
   const older = newer.length < limit && lo < hotFrom ? await cold(d, lo, Math.min(hi, hotFrom - 1), limit - newer.length, true) : [];
@@ -55,17 +62,17 @@ export async function streamPage(d: Deps, m: Member, afterSeq: number, limit: nu
   const { hotFrom, lastSeq } = d.st.conv;
   const lo = Math.max(visibleFrom(m), afterSeq + 1);
   if (lastSeq < lo) return [];
-  const items: StreamItem[] = [];
-  if (lo < hotFrom) {
-    const held = new Map(hotMessages(d, lo, hotFrom - 1, 1000, false).map((x) => [x.seq, x]));
-    for (const item of await coldStream(d.env, d.ctx, d.st.conv.id!, lo, hotFrom - 1, limit)) {
-      items.push('message' in item ? { message: held.get(item.message.seq) ?? item.message } : item);
-    }
-  }
+  // The hot part first, before any await: a prune that runs while Postgres is asked would delete it
+  // here (Postgres has it, but below the hotFrom read at the start), and the page would skip it.
   const from = Math.max(lo, hotFrom);
-  const to = Math.min(lastSeq, from + (limit - items.length) - 1);
-  for (const e of entriesIn(d.st, d.storage.sql, from, to)) items.push(e.item);
-  return items;
+  const hot = entriesIn(d.st, d.storage.sql, from, Math.min(lastSeq, from + limit - 1)).map((e) => e.item);
+  if (lo >= hotFrom) return hot;
+  // Below hotFrom, what this object still holds wins, as in `cold`.
+  const held = entriesIn(d.st, d.storage.sql, lo, hotFrom - 1);
+  const bySeq = new Map((await coldStream(d.env, d.ctx, d.st.conv.id!, lo, hotFrom - 1, limit)).map((item) => [seqOf(item), item]));
+  for (const e of held) bySeq.set(e.seq, e.item);
+  const older = [...bySeq.values()].sort((a, b) => seqOf(a) - seqOf(b));
+  return [...older, ...hot].slice(0, limit);
 }
 
 /** The message at `seq` in its current state, loaded back from Postgres (and kept here) if it is older than the hot window. */

@@ -28,6 +28,7 @@ import { edit, forwardable, notMember, post, react, recall, type SeqKind } from 
 import { append, type Change, messageAt } from './event-log.ts';
 import { fanoutConsumer } from './fanout.ts';
 import { filesConsumer } from './files.ts';
+import { searchConsumer, searchState } from './search.ts';
 import { PG_CONSUMER, pgConsumer } from './flush.ts';
 import { counters, kindOf, loadMessage, messagePage, msgNoFor, receipts, streamPage, visibleFrom } from './history.ts';
 import { acceptLiveView, closeLiveViews, handleLiveFrame, type LiveView } from './live-view.ts';
@@ -62,7 +63,7 @@ export class ConversationDO extends DurableObject<Env> implements LiveView {
       migrateSql(this.storage, MIGRATIONS);
       this.st = new ConversationState(this.storage.sql);
       this.d = { st: this.st, storage: this.storage, env, ctx };
-      this.outbox = new Outbox(this.d, this.alarms, [fanoutConsumer(), pgConsumer(), filesConsumer()]);
+      this.outbox = new Outbox(this.d, this.alarms, [fanoutConsumer(), pgConsumer(), filesConsumer(), searchConsumer()]);
       this.outbox.onAdvance = (name) => this.advanced(name);
       await this.alarms.load();
     });
@@ -106,7 +107,8 @@ export class ConversationDO extends DurableObject<Env> implements LiveView {
    */
   async send(senderId: string, inputs: SendInput[], origin: Origin = {}): Promise<SendResult[]> {
     if (!this.st.member(senderId)) return inputs.map(() => notMember(this.st));
-    const prepared = await Promise.all(inputs.map((input) => (this.duplicate(senderId, input.clientMsgId) ? undefined : this.prepare(senderId, input))));
+    // A retry is answered by the original whatever its preparation says (its forward source may be gone by now).
+    const prepared = await Promise.all(inputs.map((input) => this.prepare(senderId, input)));
     // From here to the append: no await, so nothing interleaves.
     const results: Array<SendResult | undefined> = [];
     const batch: Array<{ index: number; draft: Draft }> = [];
@@ -122,7 +124,7 @@ export class ConversationDO extends DurableObject<Env> implements LiveView {
       inBatch.set(input.clientMsgId, i);
       batch.push({ index: i, draft: p.draft });
     });
-    const entries = batch.length ? append(this.st, this.storage, batch.map(({ draft }) => ({ message: draft, senderId, origin: origin.deviceId }))) : [];
+    const entries = batch.length ? append(this.st, this.storage, batch.map(({ draft }) => ({ message: draft, senderId, origin: origin.deviceId, selfDelivered: origin.selfDelivered }))) : [];
     entries.forEach((e, k) => {
       const message = (e.item as { message: import('../../protocol/messages.ts').Message }).message;
       results[batch[k]!.index] = { ok: true, duplicate: false, message, ack: { clientMsgId: message.clientMsgId, conversationId: message.conversationId, seq: message.seq, id: message.id, createdAt: message.createdAt } };
@@ -159,7 +161,7 @@ export class ConversationDO extends DurableObject<Env> implements LiveView {
       let replyTo: SeqKind = 'none';
       if (input.forwardOf) {
         const { conversationId, seq } = input.forwardOf;
-        const source: ForwardSource = conversationId === this.st.conv.id ? await this.forwardSource(senderId, seq) : await this.env.CONVERSATIONS.getByName(conversationId).forwardSource(senderId, seq);
+        const source: ForwardSource = conversationId === this.st.conv.id ? await this.forwardSource(senderId, seq) : await this.foreignSource(senderId, conversationId, seq);
         if (!source.ok) return source;
         const m = source.message;
         draft = { clientMsgId: input.clientMsgId, type: m.type, content: m.content!, ...(m.fileId ? { fileId: m.fileId } : {}), forwardedFrom: { conversationId, seq, senderId: m.senderId } };
@@ -180,6 +182,13 @@ export class ConversationDO extends DurableObject<Env> implements LiveView {
       this.log('send.prepare_failed', { error: String(err) });
       return { ok: false, code: 'unavailable', message: 'Could not check this message right now; retry' };
     }
+  }
+
+  /** A forward's source in another conversation, which the sender's index (else Postgres) vouches for first: a made-up id never creates a ConversationDO. */
+  private async foreignSource(senderId: string, conversationId: string, seq: number): Promise<ForwardSource> {
+    const membership = await this.env.USERS.getByName(senderId).membership(conversationId);
+    if (membership === 'member') return this.env.CONVERSATIONS.getByName(conversationId).forwardSource(senderId, seq);
+    return membership === 'not_found' ? { ok: false, code: 'not_found', message: 'No such conversation to forward from' } : { ok: false, code: 'not_member', message: 'You are not a member of the conversation you forward from' };
   }
 
   /** For a forward into another conversation: the message, if `userId` may see it and it is not gone. */
@@ -351,6 +360,23 @@ export class ConversationDO extends DurableObject<Env> implements LiveView {
       const { readBy, memberCount } = receipts(this.d, message);
       return { ok: true as const, seq, readCount: readBy.length, memberCount, readBy };
     });
+  }
+
+  /** Messages at `seqs` in their current state, those `userId` may see (search hits to show). */
+  async messagesAt(userId: string, seqs: number[]): Promise<HistoryResult> {
+    return this.read(userId, async (m) => {
+      const items = [];
+      for (const seq of seqs.slice(0, 100)) {
+        const message = seq >= visibleFrom(m) ? await loadMessage(this.d, seq) : undefined;
+        if (message) items.push(message);
+      }
+      return { ok: true as const, items, lastSeq: this.st.conv.lastSeq };
+    });
+  }
+
+  /** For the search job: what the index should hold for these messages now. */
+  async searchState(seqs: number[]): Promise<ReturnType<typeof searchState>> {
+    return searchState(this.d, seqs.slice(0, 500));
   }
 
   // ── sessions, operations ───────────────────────────────────────────────

@@ -58,12 +58,14 @@ export class Outbox {
     for (const r of d.storage.sql.exec<{ consumer: string; done_seq: number; attempts: number; next_at: number | null; last_error: string | null }>('SELECT * FROM outbox')) {
       this.cursors.set(r.consumer, { doneSeq: r.done_seq, attempts: r.attempts, nextAt: r.next_at, lastError: r.last_error });
     }
+    // Every consumer has its cursor before the first append: a new one serves what is appended from now on.
+    for (const c of consumers) this.cursor(c.name);
   }
 
   cursor(name: string): Cursor {
     let c = this.cursors.get(name);
     if (!c) {
-      // A consumer added after entries exist starts at the end: it serves what is appended from now on.
+      // A consumer added after entries exist starts at the end.
       c = { doneSeq: this.d.st.conv.lastSeq, attempts: 0, nextAt: null, lastError: null };
       this.cursors.set(name, c);
       this.save(name, c);
@@ -179,7 +181,7 @@ export const backoff = (baseMs: number, capMs: number) => (attempt: number) => M
  * Drops what every consumer has passed and Postgres holds, keeping the newest
  * `keep` seqs; messages that still await their expiry stay (the alarm
  * expires them here), as do older messages loaded back whose last change has
- * not reached Postgres yet.
+ * not reached Postgres yet, and entries Postgres refused (quarantined).
  */
 export function prune(d: Deps, outbox: Outbox, keep: number, pgConsumer: string): void {
   const { st, storage } = d;
@@ -189,8 +191,10 @@ export function prune(d: Deps, outbox: Outbox, keep: number, pgConsumer: string)
   if (bound <= st.conv.hotFrom) return;
   const base = sql.exec<{ n: number | null }>('SELECT max(msg_no) AS n FROM messages WHERE seq >= ? AND seq < ?', st.conv.hotFrom, bound).one().n;
   storage.transactionSync(() => {
-    sql.exec('DELETE FROM messages WHERE seq < ? AND version <= ? AND (expires_at IS NULL OR gone IS NOT NULL)', bound, pgDone);
-    sql.exec('DELETE FROM events WHERE seq < ?', bound);
+    // Entries Postgres refused for good stay: it will never have them, so the reads below hotFrom take them from here.
+    const kept = 'seq NOT IN (SELECT seq FROM quarantine WHERE consumer = ?)';
+    sql.exec(`DELETE FROM messages WHERE seq < ? AND version <= ? AND (expires_at IS NULL OR gone IS NOT NULL) AND ${kept}`, bound, pgDone, pgConsumer);
+    sql.exec(`DELETE FROM events WHERE seq < ? AND ${kept}`, bound, pgConsumer);
     sql.exec('UPDATE state SET hot_from = ?, hot_msg_base = ? WHERE id = 1', bound, base ?? st.conv.hotMsgBase);
   });
   st.conv.hotFrom = bound;

@@ -16,6 +16,11 @@ export interface Entry {
   item: StreamItem;
   /** The device that made the change (it got the answer, not a copy). */
   origin?: string;
+  /**
+   * The actor's UserDO took the entry from the answer (in memory only: after a restart the fan-out
+   * delivers to it as to anyone, which `deliver` ignores as a repeat).
+   */
+  selfDelivered?: boolean;
   /** Recalls and expiries: what the message was. */
   target?: TargetInfo;
   /** Messages: their number among messages, and the seq of their last change. */

@@ -168,6 +168,11 @@ export class UserDO extends DurableObject<Env> {
     return withDb(this.env, this.ctx, (db) => membershipOf(db, conversationId, this.userId()));
   }
 
+  /** The conversations the user is a member of now (whose index rows have their view): what search may look in. */
+  async conversationIds(): Promise<string[]> {
+    return this.sql.exec<{ conversation_id: string }>('SELECT conversation_id FROM convs WHERE view IS NOT NULL').toArray().map((r) => r.conversation_id);
+  }
+
   async getMuted(conversationId: string): Promise<{ muted: boolean }> {
     return { muted: (convRow(this.sql, conversationId)?.muted ?? 0) === 1 };
   }
@@ -316,6 +321,13 @@ export class UserDO extends DurableObject<Env> {
     const frame = parsed.frame;
     const { deviceId } = ws.deserializeAttachment() as Attachment;
     const me = this.userId();
+    if ('conversationId' in frame && !convRow(this.sql, frame.conversationId)) {
+      // Not in the index: Postgres vouches for the id first, so a made-up one never creates a ConversationDO.
+      const membership = await this.membership(frame.conversationId).catch(() => 'unavailable' as const);
+      const ref = 'clientMsgId' in frame ? frame.clientMsgId : 'ref' in frame ? frame.ref : undefined;
+      if (membership === 'not_found') return answer(errorFrame('not_found', 'No such conversation', ref));
+      if (membership === 'unavailable') return answer(errorFrame('unavailable', 'Cannot check this conversation right now; retry', ref));
+    }
     switch (frame.type) {
       case 'ping':
         return answer({ type: 'pong' });

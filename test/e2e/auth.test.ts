@@ -2,17 +2,12 @@
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { stackConfig } from '../../local/config.ts';
-import { api, latestCode, mailbox, redis, register, uniqueName } from './client.ts';
-import { rows } from './postgres.ts';
+import { api, expectError, latestCode, mailbox, redis, register, uniqueName } from './client.ts';
+import { rows } from './backstage.ts';
 import { Socket } from './ws-client.ts';
 
 const A = '/api/v1/auth';
 const jwtSecret = new TextEncoder().encode(stackConfig().secrets.jwtSecret);
-
-function expectError(res: { status: number; body: any }, status: number, code: string) {
-  expect({ status: res.status, code: res.body?.error?.code }).toEqual({ status, code });
-  expect(typeof res.body.error.message).toBe('string');
-}
 
 describe('register and login', () => {
   it('registers without email and signs in by username, case-insensitively', async () => {

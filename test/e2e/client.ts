@@ -1,5 +1,5 @@
 /** A small client for the e2e tests: the API, the mailbox, and whole-account helpers. */
-import { inject } from 'vitest';
+import { expect, inject } from 'vitest';
 
 export const stack = inject('stack');
 
@@ -85,6 +85,9 @@ export async function redis(...command: Array<string | number>): Promise<unknown
   if (!res.ok || body.error) throw new Error(`redis ${command[0]}: ${res.status} ${body.error}`);
   return body.result;
 }
+type Tuple<N extends number, T, R extends T[] = []> = R['length'] extends N ? R : Tuple<N, T, [...R, T]>;
+/** `n` fresh accounts, registered in parallel. */
+export const users = <N extends number>(n: N) => Promise.all(Array.from({ length: n }, () => register())) as Promise<Tuple<N, Account>>;
 
 /** Friends through the public API: a asks, b accepts (already friends: nothing to do). */
 export async function befriend(a: Account, b: Account): Promise<void> {
@@ -101,4 +104,20 @@ export async function createGroup(owner: Account, members: Account[], name = 'te
   const res = await api('POST', '/api/v1/conversations', { token: owner.accessToken, body: { kind: 'group', name, memberIds: members.map((m) => m.user.id) } });
   if (res.status !== 201) throw new Error(`createGroup: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body;
+}
+
+/** An error response: its status and code, with a message. */
+export function expectError(res: { status: number; body: any }, status: number, code: string): void {
+  expect({ status: res.status, code: res.body?.error?.code }).toEqual({ status, code });
+  expect(typeof res.body.error.message).toBe('string');
+}
+
+/** Polls `probe` until `ok` holds or `ms` pass, and returns the last value (for what is updated in the background). */
+export async function eventually<T>(probe: () => Promise<T>, ok: (v: T) => boolean, ms = 5000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (ok(v) || Date.now() > deadline) return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

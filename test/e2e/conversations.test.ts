@@ -4,18 +4,11 @@
  * paths, refusals (each with its code, changing nothing), and access rules.
  */
 import { describe, expect, it } from 'vitest';
-import { api, befriend, createGroup, register, type Account } from './client.ts';
+import { api, befriend, createGroup, eventually, expectError, users, type Account } from './client.ts';
 import { Socket } from './ws-client.ts';
 
 const C = '/api/v1/conversations';
 
-function expectError(res: { status: number; body: any }, status: number, code: string) {
-  expect({ status: res.status, code: res.body?.error?.code }).toEqual({ status, code });
-  expect(typeof res.body.error.message).toBe('string');
-}
-
-type Tuple<N extends number, T, R extends T[] = []> = R['length'] extends N ? R : Tuple<N, T, [...R, T]>;
-const users = <N extends number>(n: N) => Promise.all(Array.from({ length: n }, () => register())) as Promise<Tuple<N, Account>>;
 
 const makeFriends = befriend;
 const group = createGroup;
@@ -29,15 +22,6 @@ function text(content: string, clientMsgId = `m${++n}-${Date.now()}`) {
 }
 const send = (who: Account, id: string, body: unknown) => api('POST', `${C}/${id}/messages`, { token: who.accessToken, body });
 
-/** Polls `probe` until `ok` holds (the UserDO's index is updated in the background). */
-async function eventually<T>(probe: () => Promise<T>, ok: (v: T) => boolean, ms = 5000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (ok(v) || Date.now() > deadline) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 const listed = (who: Account) => api('GET', `${C}?limit=100`, { token: who.accessToken }).then((r) => r.body.items as any[]);
 
 describe('single conversations', () => {

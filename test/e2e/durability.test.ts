@@ -1,23 +1,23 @@
 /**
  * Invariant 2: an acked message is never lost — not when Postgres is down
  * (sends go on; the outbox catches up), not when the Worker and its Durable
- * Objects restart (the seq counter and the stream survive).
+ * Objects restart (the seq counter and the stream survive). What reaches
+ * Postgres is each message's current state (edits, reactions, recalls) and
+ * every event once, keyed by seq.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { api, createGroup, register, stack, type Account } from './client.ts';
-import { pool } from './postgres.ts';
-import { Socket } from './ws-client.ts';
+import { control, pool, rowsWhen } from './backstage.ts';
+import { api, createGroup, register, type Account } from './client.ts';
+import { edit, react, recall, say, shape, stream } from './conversation-api.ts';
+import { pngHeader, uploadFile } from './files-support.ts';
+import { itemOf, Socket } from './ws-client.ts';
+
 
 const sockets: Socket[] = [];
 afterEach(async () => {
   await control('/postgres', { available: true });
   await Promise.all(sockets.splice(0).map((s) => s.close()));
 });
-
-async function control(path: string, body: unknown = {}) {
-  const res = await fetch(`${stack.control}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  expect(res.status).toBe(200);
-}
 
 async function connect(acct: Account, deviceId = 'd1') {
   const s = await Socket.connect({ token: acct.accessToken, deviceId });
@@ -39,14 +39,9 @@ async function sendAll(s: Socket, conv: string, texts: string[]) {
   return acks;
 }
 
-async function flushedSeqs(conv: string, want: number, ms = 40_000): Promise<number[]> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const { rows } = await pool.query('SELECT seq FROM messages WHERE conversation_id = $1 ORDER BY seq', [conv]);
-    const seqs = rows.map((r: { seq: number }) => r.seq);
-    if (seqs.length >= want || Date.now() > deadline) return seqs;
-    await new Promise((r) => setTimeout(r, 250));
-  }
+async function flushedSeqs(conv: string, want: number): Promise<number[]> {
+  const rows = await rowsWhen<{ seq: number }>('SELECT seq FROM messages WHERE conversation_id = $1 ORDER BY seq', [conv], (r) => r.length >= want);
+  return rows.map((r) => r.seq);
 }
 
 describe('durability', () => {
@@ -78,6 +73,71 @@ describe('durability', () => {
     expect(next!.seq).toBe(4);
     expect((await b1.nextOfType('message.new')).message.seq).toBe(4);
     expect(await flushedSeqs(conv, 4)).toEqual([1, 2, 3, 4]);
+  });
+});
+
+describe('the stream in Postgres', () => {
+  it('edits, reactions and recalls made while Postgres is down reach it once it is back: current rows, every event once', async () => {
+    const { a, b, conv } = await setup(); // a owns the group: a recall by a needs no window
+    await say(a, conv, 'flushed, then edited'); // 1
+    const picture = (await uploadFile(b, pngHeader(4, 4), 'p.png', 'image/png')).body;
+    await say(b, conv, { caption: 'flushed, then recalled' }, { type: 'image', fileId: picture.id }); // 2
+    await rowsWhen('SELECT seq FROM messages WHERE conversation_id = $1', [conv], (r) => r.length === 2);
+    await control('/postgres', { available: false });
+    await say(a, conv, 'sent during the outage'); // 3
+    const edited = (await edit(a, conv, 1, 'edited during the outage')).body; // 4
+    expect(edited).toMatchObject({ seq: 4, kind: 'message.edited' });
+    for (const [who, seq, emoji, on] of [[b, 1, '👍', true], [a, 1, '🎉', true], [b, 3, '👀', true], [a, 1, '🎉', false]] as const) {
+      expect((await react(who, conv, seq, emoji, on)).status).toBe(200); // 5, 6, 7, 8
+    }
+    expect((await recall(a, conv, 2)).status).toBe(200); // 9
+    // A media message needs Postgres to check its file: refused while it is down, taking no seq.
+    const media = await api('POST', `/api/v1/conversations/${conv}/messages`, { token: b.accessToken, body: { clientMsgId: 'during-outage-file', type: 'image', fileId: picture.id, content: {} } });
+    expect({ status: media.status, code: media.body.error?.code }).toEqual({ status: 503, code: 'unavailable' });
+    await say(b, conv, 'a secret, soon recalled'); // 10
+    expect((await recall(a, conv, 10)).status).toBe(200); // 11
+    await new Promise((r) => setTimeout(r, 1000)); // let the outbox fail at least once
+    await control('/postgres', { available: true });
+
+    const rows = await rowsWhen(
+      'SELECT seq, type, content, file_id, edited_at, recalled, reactions FROM messages WHERE conversation_id = $1 ORDER BY seq', [conv],
+      (r) => r.length === 4 && r.every((x: any) => x.seq !== 10 || x.recalled),
+    );
+    expect(rows).toEqual([
+      { seq: 1, type: 'text', content: 'edited during the outage', file_id: null, edited_at: new Date(edited.editedAt), recalled: false, reactions: [{ emoji: '👍', count: 1, userIds: [b.user.id] }] },
+      { seq: 2, type: 'image', content: null, file_id: null, edited_at: null, recalled: true, reactions: null },
+      { seq: 3, type: 'text', content: 'sent during the outage', file_id: null, edited_at: null, recalled: false, reactions: [{ emoji: '👀', count: 1, userIds: [b.user.id] }] },
+      { seq: 10, type: 'text', content: null, file_id: null, edited_at: null, recalled: true, reactions: null },
+    ]);
+    const events = await rowsWhen('SELECT seq, kind, actor_id, body FROM conversation_events WHERE conversation_id = $1 ORDER BY seq', [conv], (r) => r.length >= 7);
+    const fromApi = (await stream(a, conv)).items.filter((i: any) => 'event' in i).map((i: any) => i.event);
+    expect(events.map((e: any) => [e.seq, e.kind, e.actor_id])).toEqual(fromApi.map((e: any) => [e.seq, e.kind, e.actorId]));
+    expect(events.map((e: any) => e.seq)).toEqual([4, 5, 6, 7, 8, 9, 11]);
+    expect(events[0].body).toEqual({ targetSeq: 1, content: 'edited during the outage', editedAt: edited.editedAt });
+    expect(events[5].body).toEqual({ targetSeq: 2 });
+  });
+
+  it('one cursor syncs messages and events across a restart of the Worker and its Durable Objects', async () => {
+    const { a, b, conv } = await setup();
+    await say(a, conv, 'seen before'); // 1
+    const b1 = await connect(b, 'b-phone');
+    expect((await b1.replay({ [conv]: 0 })).entries.map((f) => shape(itemOf(f)))).toEqual(['1:message']);
+    await b1.close();
+    await say(a, conv, 'missed'); // 2
+    await react(a, conv, 1, '🔁'); // 3
+    await edit(a, conv, 2, 'missed, edited'); // 4
+    await control('/worker/restart');
+    await say(a, conv, 'after the restart'); // 5
+    await recall(a, conv, 5); // 6
+    await react(a, conv, 1, '🔁', false); // 7
+    const b2 = await Socket.open({ token: b.accessToken, deviceId: 'b-phone' });
+    sockets.push(b2);
+    const { entries, done } = await b2.replay({ [conv]: 1 });
+    expect(entries.map((f) => shape(itemOf(f)))).toEqual(['2:message', '3:reaction.added', '4:message.edited', '5:message', '6:message.recalled', '7:reaction.removed']);
+    expect(entries.map(itemOf)).toEqual((await stream(b, conv, 1)).items);
+    expect(done.cursors[conv]).toBe(7);
+    expect(entries[0]!.message).toMatchObject({ content: 'missed, edited' });
+    expect(await b2.drain('conversation.event', 300)).toEqual([]);
   });
 });
 

@@ -14,18 +14,13 @@ import { neonConfig, type Pool } from '@neondatabase/serverless';
 import { afterAll, describe, expect, it } from 'vitest';
 import ws from 'ws';
 import { connect } from '../../db/client.ts';
-import { api, register, stack, type Account } from './client.ts';
+import { api, expectError, register, stack, type Account } from './client.ts';
 import { Socket } from './ws-client.ts';
 
 const F = '/api/v1/friends';
 const R = `${F}/requests`;
 const ISO_MS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 const HOUR = 3600_000;
-
-function expectError(res: { status: number; body: any }, status: number, code: string) {
-  expect({ status: res.status, code: res.body?.error?.code }).toEqual({ status, code });
-  expect(typeof res.body.error.message).toBe('string');
-}
 
 // --- the stack's Postgres, for moving time -----------------------------------
 

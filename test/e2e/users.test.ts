@@ -1,15 +1,10 @@
 /** Profiles end to end: my profile, public profiles, lookups by ids, search, the profile cache; rejections and security. */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { api, register, stack, uniqueName, type Account } from './client.ts';
+import { api, expectError, register, stack, uniqueName, type Account } from './client.ts';
 import { pngHeader, uploadFile } from './files-support.ts';
 
 const U = '/api/v1/users';
-
-function expectError(res: { status: number; body: any }, status: number, code: string) {
-  expect({ status: res.status, code: res.body?.error?.code }).toEqual({ status, code });
-  expect(typeof res.body.error.message).toBe('string');
-}
 
 /** One command on the stack's Redis, over the Upstash REST protocol. */
 async function redis(...command: Array<string | number>): Promise<unknown> {

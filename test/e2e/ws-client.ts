@@ -4,8 +4,18 @@ import { stack } from './client.ts';
 
 export type Frame = { type: string; [key: string]: any };
 
+/** Frames that are entries of a conversation's stream. */
+export const isEntry = (f: Frame): boolean => f.type === 'message.new' || f.type === 'conversation.event';
+/** The seq of a stream frame. */
+export const seqOf = (f: Frame): number => (f.type === 'message.new' ? f.message.seq : f.event.seq);
+/** A stream frame as the item `GET …/events` lists for it. */
+export const itemOf = (f: Frame): { message: any } | { event: any } => (f.type === 'message.new' ? { message: f.message } : { event: f.event });
+
 export class Socket {
+  /** Received and not yet taken by `next`. */
   readonly frames: Frame[] = [];
+  /** Everything received, in arrival order (never taken from). */
+  readonly log: Frame[] = [];
   private waiters: Array<{ test: (f: Frame) => boolean; resolve: (f: Frame) => void }> = [];
   closed: { code: number; reason: string } | null = null;
 
@@ -15,6 +25,7 @@ export class Socket {
     this.ws = ws;
     ws.on('message', (data) => {
       const frame = JSON.parse(data.toString()) as Frame;
+      this.log.push(frame);
       const i = this.waiters.findIndex((w) => w.test(frame));
       if (i >= 0) this.waiters.splice(i, 1)[0]!.resolve(frame);
       else this.frames.push(frame);
@@ -78,6 +89,29 @@ export class Socket {
       messages.push(this.frames.splice(i, 1)[0]!);
     }
     return { messages, done };
+  }
+
+  /**
+   * Sends `sync` and returns the stream entries of its replay (message.new and conversation.event, in
+   * arrival order) and its sync.done; frames that came after sync.done stay queued.
+   */
+  async replay(cursors: Record<string, number> = {}): Promise<{ entries: Frame[]; done: Frame }> {
+    const from = this.log.length;
+    this.send({ type: 'sync', cursors });
+    const done = await this.nextOfType('sync.done', 10_000);
+    const entries = this.log.slice(from, this.log.indexOf(done)).filter(isEntry);
+    for (const f of entries) {
+      const i = this.frames.indexOf(f);
+      if (i >= 0) this.frames.splice(i, 1);
+    }
+    return { entries, done };
+  }
+
+  /** Resolves once the server closed the socket, or after `ms`; the close (code, reason) or null. */
+  async closedWithin(ms = 5000): Promise<{ code: number; reason: string } | null> {
+    const deadline = Date.now() + ms;
+    while (!this.closed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    return this.closed;
   }
 
   /** Frames of `type` received within `ms` (for asserting that nothing more arrives). */

@@ -31,6 +31,8 @@ export interface StackInfo {
   neonProxy: string;
   /** wrangler dev's --persist-to folder (R2 and Durable Object state), for tests that look at what R2 holds. */
   wranglerState: string;
+  /** The stack's state dir: wrangler's persisted Durable Object storage is under `wrangler/v3/do/`. */
+  stateDir: string;
 }
 
 declare module 'vitest' {
@@ -80,6 +82,8 @@ export async function setupStack(project: TestProject, opts: { name?: string; po
         // Small file limits, so the size tests move megabytes, not hundreds of them (still above R2's 5 MiB part).
         FILE_SINGLE_MAX_BYTES: String(6 * 1024 * 1024),
         FILE_MAX_BYTES: String(20 * 1024 * 1024),
+        // Short enough that a test can wait it out; the edit window keeps its default (two days).
+        RECALL_WINDOW_SECONDS: '3',
       },
     });
     // Drain wrangler's output so a full pipe never stalls it.
@@ -110,6 +114,7 @@ export async function setupStack(project: TestProject, opts: { name?: string; po
     databaseUrl: services.urls.postgres,
     neonProxy: services.urls.neonProxy,
     wranglerState: path.join(stateDir, 'wrangler'),
+    stateDir,
   });
   return async () => {
     await control.close();

@@ -11,6 +11,7 @@ import type { AppEnv } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { qstashReceiver } from '../../services/qstash.ts';
 import { runPushJob } from '../jobs/push.ts';
+import { runSearchJob } from '../jobs/search.ts';
 
 const Delivery = z.object({
   item: StreamItem,
@@ -34,6 +35,7 @@ async function verified(c: import('hono').Context<AppEnv>): Promise<unknown> {
   return JSON.parse(body);
 }
 
+const SearchJob = z.object({ conversationId: z.string(), seqs: z.array(z.number().int().min(1)).min(1).max(500) });
 const PushJob = z.object({ userId: z.string(), conversationId: z.string(), seq: z.number().int().min(1), deviceIds: z.array(z.string()).min(1).max(100) });
 
 export const jobRoutes = new Hono<AppEnv>().post('/deliver', async (c) => {
@@ -59,4 +61,12 @@ jobRoutes.post('/push', async (c) => {
   c.var.log('jobs.push', { userId: job.data.userId, conversationId: job.data.conversationId, seq: job.data.seq, ...result });
   // A non-2xx makes QStash retry; a repeat only replaces the earlier push (Topic).
   return result.failed ? c.json(result, 500) : c.json(result, 200);
+});
+
+jobRoutes.post('/search', async (c) => {
+  const job = SearchJob.safeParse(await verified(c));
+  if (!job.success) throw new ApiError('validation_failed', 'Malformed search job');
+  const result = await runSearchJob(c.env, job.data);
+  c.var.log('jobs.search', { conversationId: job.data.conversationId, messages: job.data.seqs.length, ...result });
+  return c.json(result, 200);
 });
