@@ -8,8 +8,8 @@ import type * as Accounts from '../protocol/accounts.ts';
 import type * as Conversations from '../protocol/conversations.ts';
 import type * as Social from '../protocol/social.ts';
 import type * as Push from '../protocol/push.ts';
+import type * as Search from '../protocol/search.ts';
 import type { Receipts as ReceiptsSchema } from '../protocol/events.ts';
-import type { Message, MsgType } from '../protocol/messages.ts';
 
 export type { ErrorCode } from '../protocol/errors.ts';
 export type { Ack, Content, Message, MsgType, Reaction, ForwardedFrom } from '../protocol/messages.ts';
@@ -44,19 +44,6 @@ export interface Page<T> {
 }
 
 /** One hit of `GET /search/messages`: `highlight` is the text HTML-escaped by the server, matches in `<em>`. */
-export interface SearchHit {
-  message: Message;
-  highlight: string;
-}
-
+export type SearchHit = z.infer<typeof Search.SearchHit>;
 /** The filters of `GET /search/messages` (API.md § Search). */
-export interface SearchQuery {
-  q: string;
-  conversationId?: string;
-  senderId?: string;
-  type?: MsgType;
-  after?: string;
-  before?: string;
-  limit?: number;
-  cursor?: string;
-}
+export type SearchQuery = Omit<z.input<typeof Search.SearchQuery>, 'limit'> & { limit?: number };

@@ -49,6 +49,9 @@ export const messageLog = (page: Page): Locator => page.getByRole('log', { name:
 /** The message of the log that shows `text`. */
 export const messageWith = (page: Page, text: string | RegExp): Locator => messageLog(page).getByRole('article').filter({ hasText: text });
 
+/** The message showing `text` itself, not a reply that quotes it. */
+export const messageSaying = (page: Page, text: string | RegExp): Locator => messageWith(page, text).filter({ hasNot: page.getByRole('blockquote') });
+
 /** Sends a text message through the composer. */
 export async function send(page: Page, text: string): Promise<void> {
   await page.getByRole('textbox', { name: 'Message', exact: true }).fill(text);

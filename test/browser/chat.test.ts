@@ -18,6 +18,7 @@ import {
   eventually,
   messageAction,
   messageLog,
+  messageSaying,
   messageWith,
   openApp,
   pageErrors,
@@ -105,7 +106,13 @@ describe('two people chat in the web client', () => {
   });
 
   it('an image, uploaded with progress, renders on both sides', async () => {
+    // Held back a moment on its way, so the progress bar is there to be seen.
+    await alice.page.route('**/api/v1/files/uploads/*', async (route) => {
+      if (route.request().method() === 'PATCH') await new Promise((r) => setTimeout(r, 600));
+      await route.continue();
+    });
     await alice.page.getByLabel('Attach file').setInputFiles({ name: 'honey.png', mimeType: 'image/png', buffer: solidPng(48, 32) });
+    await alice.page.getByRole('progressbar', { name: 'Upload progress' }).waitFor();
     for (const p of [alice.page, bob.page]) {
       const img = messageLog(p).getByRole('img').last();
       await img.waitFor();
@@ -122,10 +129,10 @@ describe('two people chat in the web client', () => {
     const edit = alice.page.getByRole('textbox', { name: 'Edit message' });
     await edit.fill('Hello Bob, mango pizza tonight?');
     await alice.page.getByRole('button', { name: 'Save' }).click();
-    const edited = messageWith(bob.page, 'mango pizza');
+    const edited = messageSaying(bob.page, 'mango pizza');
     await edited.waitFor();
     await expect.poll(() => edited.textContent()).toContain('edited');
-    await expect.poll(() => messageWith(bob.page, 'pineapple').count()).toBe(0);
+    await expect.poll(() => messageWith(bob.page, 'pineapple').count()).toBe(0); // the reply's quote shows the new text too
   });
 
   it('a recall is seen by the other side', async () => {
@@ -157,7 +164,7 @@ describe('two people chat in the web client', () => {
 
   it('a reload keeps the history', async () => {
     await bob.page.reload();
-    await messageWith(bob.page, 'mango pizza').waitFor();
+    await messageSaying(bob.page, 'mango pizza').waitFor();
     await messageWith(bob.page, 'With extra cheese').getByRole('button', { name: '👍 1' }).waitFor();
     await messageWith(bob.page, 'This message was recalled').waitFor();
     await expect.poll(() => messageLog(bob.page).getByRole('img').count()).toBe(1);
@@ -180,16 +187,20 @@ describe('two people chat in the web client', () => {
   it('older pages load on scrolling up', async () => {
     const token = await tokenOf(alice);
     const conversationId = decodeURIComponent(new URL(alice.page.url()).pathname.split('/').pop()!);
-    for (let i = 1; i <= 45; i++) {
-      const r = await api('POST', `/api/v1/conversations/${conversationId}/messages`, { token, body: { clientMsgId: `bulk-${i}`, type: 'text', content: `bulk message ${i}` } });
-      expect(r.status).toBe(201);
+    for (let batch = 0; batch < 5; batch++) {
+      const sent = await Promise.all(
+        Array.from({ length: 9 }, (_, j) => batch * 9 + j + 1).map((i) =>
+          api('POST', `/api/v1/conversations/${conversationId}/messages`, { token, body: { clientMsgId: `bulk-${i}`, type: 'text', content: `bulk message ${i}` } }),
+        ),
+      );
+      expect(sent.map((r) => r.status)).toEqual(Array(9).fill(201));
     }
     await bob.page.reload();
     await messageWith(bob.page, 'bulk message 45').waitFor();
-    expect(await messageWith(bob.page, 'mango pizza').count()).toBe(0);
+    expect(await messageSaying(bob.page, 'mango pizza').count()).toBe(0);
     await eventually(async () => {
       await messageLog(bob.page).evaluate((el) => el.scrollTo({ top: 0 }));
-      return (await messageWith(bob.page, 'mango pizza').count()) === 1;
+      return (await messageSaying(bob.page, 'mango pizza').count()) === 1;
     });
     // The page before came in above, in order, once each.
     const seqs = await messageLog(bob.page).getByRole('article').evaluateAll((els) => els.map((e) => Number((e as HTMLElement).dataset.seq)));
