@@ -9,7 +9,7 @@
  */
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { build, type Metafile } from 'esbuild';
+import { build, type BuildOptions, type Metafile } from 'esbuild';
 
 export interface WebBuild {
   /** The files a first visit loads: the entry script, the chunks it imports statically, and the stylesheet (paths under `outDir`). */
@@ -24,35 +24,32 @@ export async function buildWeb(root: string, outDir: string): Promise<WebBuild> 
   const appDir = path.join(outDir, 'app');
   await rm(appDir, { recursive: true, force: true });
   await mkdir(appDir, { recursive: true });
-  const common = {
+  const common: BuildOptions = {
     bundle: true,
     minify: true,
     sourcemap: true,
     target: ['chrome111', 'firefox114', 'safari16.4'],
     legalComments: 'linked',
     logLevel: 'warning',
-    metafile: true,
     absWorkingDir: root,
-  } as const;
-  const [app, sw] = await Promise.all([
+  };
+  const [app, sw, css] = await Promise.all([
     build({
       ...common,
+      metafile: true,
       entryPoints: { main: 'web/main.tsx' },
       outdir: appDir,
       format: 'esm',
       splitting: true,
       entryNames: '[name]-[hash]',
       chunkNames: 'chunk-[hash]',
-      assetNames: '[name]-[hash]',
       jsx: 'automatic',
       jsxImportSource: 'preact',
-      inject: [],
-      loader: { '.css': 'css' },
-      // The CSS is its own entry: the page can fetch it in parallel with the script.
     }),
-    build({ ...common, entryPoints: ['web/sw.ts'], outfile: path.join(outDir, 'sw.js'), format: 'iife' }),
+    build({ ...common, metafile: true, entryPoints: ['web/sw.ts'], outfile: path.join(outDir, 'sw.js'), format: 'iife' }),
+    // Its own entry, so the page fetches it beside the script rather than after it.
+    build({ ...common, metafile: true, entryPoints: { main: 'web/styles.css' }, outdir: appDir, entryNames: '[name]-[hash]' }),
   ]);
-  const css = await build({ ...common, entryPoints: { main: 'web/styles.css' }, outdir: appDir, entryNames: '[name]-[hash]' });
 
   const rel = (p: string) => path.relative(outDir, path.resolve(root, p));
   const outputs = app.metafile.outputs;

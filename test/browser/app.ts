@@ -19,15 +19,14 @@ export interface Person {
 export async function openApp(browser: Browser, opts: { width?: number; height?: number; locale?: string } = {}): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ viewport: { width: opts.width ?? 1100, height: opts.height ?? 760 }, locale: opts.locale ?? 'en-US' });
   const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  (page as Page & { pageErrors: string[] }).pageErrors = errors;
   await page.goto(stack.api);
   return { context, page };
 }
 
-/** Uncaught errors the page has thrown so far. */
-export const pageErrors = (page: Page): string[] => (page as Page & { pageErrors?: string[] }).pageErrors ?? [];
+/** Uncaught errors the page has thrown, as messages. */
+export async function pageErrors(page: Page): Promise<string[]> {
+  return (await page.pageErrors({ filter: 'all' })).map((e) => e.message);
+}
 
 export async function signUp(page: Page, username: string, password = 'correct horse battery'): Promise<void> {
   await page.getByRole('button', { name: 'Create account' }).click();

@@ -40,8 +40,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  expect(pageErrors(alice.page)).toEqual([]);
-  expect(pageErrors(bob.page)).toEqual([]);
+  expect(await pageErrors(alice.page)).toEqual([]);
+  expect(await pageErrors(bob.page)).toEqual([]);
   await browser?.close();
 });
 
@@ -116,7 +116,7 @@ describe('two people chat in the web client', () => {
     for (const p of [alice.page, bob.page]) {
       const img = messageLog(p).getByRole('img').last();
       await img.waitFor();
-      await eventually(() => img.evaluate((el) => (el as HTMLImageElement).complete && (el as HTMLImageElement).naturalWidth === 48));
+      await eventually(() => img.evaluate((el: { complete: boolean; naturalWidth: number }) => el.complete && el.naturalWidth === 48));
     }
   });
 
@@ -203,7 +203,7 @@ describe('two people chat in the web client', () => {
       return (await messageSaying(bob.page, 'mango pizza').count()) === 1;
     });
     // The page before came in above, in order, once each.
-    const seqs = await messageLog(bob.page).getByRole('article').evaluateAll((els) => els.map((e) => Number((e as HTMLElement).dataset.seq)));
+    const seqs = await messageLog(bob.page).getByRole('article').evaluateAll((els) => els.map((e) => Number((e as unknown as { dataset: Record<string, string> }).dataset.seq)));
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
     expect(new Set(seqs).size).toBe(seqs.length);
   });
