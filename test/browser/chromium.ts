@@ -4,7 +4,7 @@
  * browser: playwright-core has no download step, and none is wanted.
  */
 import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 
 /** Where Chromium is, if anywhere. */
 export function chromiumPath(): string | undefined {
@@ -18,6 +18,8 @@ export const NO_CHROMIUM = 'No Chromium found: the browser tests need one (apt-g
 export async function launchChromium(): Promise<Browser> {
   const executablePath = chromiumPath();
   if (!executablePath) throw new Error(NO_CHROMIUM);
+  // Loaded here, not at the top: `npm test` imports this module only to look for a Chromium.
+  const { chromium } = await import('playwright-core');
   return chromium.launch({
     executablePath,
     // As root there is no sandbox; without the network flags Chromium calls Google's hosts, which this machine refuses.
