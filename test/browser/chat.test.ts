@@ -197,6 +197,10 @@ describe('two people chat in the web client', () => {
     }
     await bob.page.reload();
     await messageWith(bob.page, 'bulk message 45').waitFor();
+    // The log scrolls, not the page: it is as tall as the window leaves it, and starts at the bottom.
+    const box = await messageLog(bob.page).evaluate((el) => ({ scrollTop: el.scrollTop, scrollHeight: el.scrollHeight, clientHeight: el.clientHeight }));
+    expect(box.clientHeight).toBeLessThan(760);
+    expect(box.scrollTop + box.clientHeight).toBeGreaterThanOrEqual(box.scrollHeight - 2);
     expect(await messageSaying(bob.page, 'mango pizza').count()).toBe(0);
     await eventually(async () => {
       await messageLog(bob.page).evaluate((el) => el.scrollTo({ top: 0 }));
