@@ -242,3 +242,8 @@ export function formatTime(iso: string, now = new Date()): string {
   const d = new Date(iso);
   return d.toDateString() === now.toDateString() ? timeFormat.format(d) : dayFormat.format(d);
 }
+
+/** The words a one-line message preview uses (state/conversations.ts previewOf). */
+export function previewLabels(): { recalled: string; expired: string; image: string; file: string; voice: string } {
+  return { recalled: t('recalled'), expired: t('expired'), image: t('image'), file: t('file'), voice: t('voice') };
+}

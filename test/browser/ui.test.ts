@@ -27,7 +27,7 @@ describe('web client UI', () => {
   it('works at 360 px: the list, then the chat with its composer, nothing wider than the screen', async () => {
     const { context, page } = await openApp(browser, { width: 360, height: 740 });
     await signIn(page, alice.user.username, alice.password);
-    const fits = () => page.evaluate(() => document.documentElement.scrollWidth <= 360);
+    const fits = () => page.evaluate('document.documentElement.scrollWidth <= 360');
     expect(await fits()).toBe(true);
     await conversations(page).getByRole('link', { name: new RegExp(bob.user.username) }).click();
     await messageWith(page, 'narrow phone screen').waitFor();
@@ -50,7 +50,7 @@ describe('web client UI', () => {
     expect(await page.getByRole('searchbox', { name: 'Search users' }).getAttribute('placeholder')).toBe('搜索用户');
     await conversations(page).getByRole('link', { name: new RegExp(alice.user.username) }).click();
     expect(await page.getByRole('button', { name: 'Send' }).textContent()).toBe('发送');
-    expect(await page.evaluate(() => document.documentElement.lang)).toBe('zh-CN');
+    expect(await page.evaluate('document.documentElement.lang')).toBe('zh-CN');
     await context.close();
   });
 
@@ -74,12 +74,12 @@ describe('web client UI', () => {
     await trigger.focus();
     await page.keyboard.press('Enter');
     const first = page.getByRole('menuitem').first();
-    await eventually(() => first.evaluate((el) => el === document.activeElement));
+    await eventually(() => first.evaluate((el) => el === el.ownerDocument.activeElement));
     await page.keyboard.press('ArrowDown');
-    await eventually(() => page.getByRole('menuitem').nth(1).evaluate((el) => el === document.activeElement));
+    await eventually(() => page.getByRole('menuitem').nth(1).evaluate((el) => el === el.ownerDocument.activeElement));
     await page.keyboard.press('Escape');
     await eventually(async () => (await page.getByRole('menu').count()) === 0);
-    expect(await trigger.evaluate((el) => el === document.activeElement)).toBe(true);
+    expect(await trigger.evaluate((el) => el === el.ownerDocument.activeElement)).toBe(true);
     // Into the menu again and pick "Reply" by keys: the composer says whom it answers.
     await page.keyboard.press('ArrowDown');
     const reply = page.getByRole('menuitem', { name: 'Reply' });
@@ -94,7 +94,7 @@ describe('web client UI', () => {
   it('registers the service worker that shows push notifications', async () => {
     const { context, page } = await openApp(browser);
     await signIn(page, bob.user.username, bob.password);
-    await eventually(() => page.evaluate(async () => (await navigator.serviceWorker.getRegistration('/'))?.active?.scriptURL.endsWith('/sw.js') === true));
+    await eventually(() => page.evaluate(`navigator.serviceWorker.getRegistration('/').then((r) => r?.active?.scriptURL.endsWith('/sw.js') === true)`));
     // Headless Chromium here reaches no push service: the button must still end in a clear answer, not an error.
     await context.grantPermissions(['notifications']);
     await page.getByRole('button', { name: 'Enable notifications' }).click();

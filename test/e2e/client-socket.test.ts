@@ -14,9 +14,13 @@ async function person(): Promise<{ api: Api; id: string }> {
   return { api, id: r.user.id };
 }
 
-async function friends(a: { api: Api }, b: { api: Api; id: string }): Promise<void> {
+/** Two friends and their single conversation. */
+async function pair(): Promise<{ a: { api: Api; id: string }; b: { api: Api; id: string }; conversationId: string }> {
+  const [a, b] = await Promise.all([person(), person()]);
   const { request } = await a.api.friends.request(b.id);
   await b.api.friends.accept(request.id);
+  const conv = await a.api.conversations.create({ kind: 'single', peerId: b.id });
+  return { a, b, conversationId: conv.id };
 }
 
 interface Opened {
@@ -100,9 +104,8 @@ describe('client package: REST', () => {
 
 describe('client package: the device socket', () => {
   it('connects with a ticket, syncs, sends with an ack, and the peer gets the message', async () => {
-    const [a, b] = await Promise.all([person(), person()]);
-    await friends(a, b);
-    const conv = await a.api.conversations.create({ kind: 'single', peerId: b.id });
+    const { a, b, conversationId } = await pair();
+    const conv = { id: conversationId };
     const sa = open(a.api);
     const sb = open(b.api);
     await Promise.all([state(sa.socket, 'online'), state(sb.socket, 'online')]);
@@ -123,9 +126,8 @@ describe('client package: the device socket', () => {
   });
 
   it('after a dropped connection, reconnects and replays exactly what it missed, in order', async () => {
-    const [a, b] = await Promise.all([person(), person()]);
-    await friends(a, b);
-    const conv = await a.api.conversations.create({ kind: 'single', peerId: b.id });
+    const { a, b, conversationId } = await pair();
+    const conv = { id: conversationId };
     const first = await a.api.conversations.send(conv.id, { clientMsgId: 'before', type: 'text', content: 'before the drop' });
     const sb = open(b.api, { initialMs: 700 });
     await state(sb.socket, 'online');
@@ -146,9 +148,8 @@ describe('client package: the device socket', () => {
   });
 
   it('paused (the browser went offline), it holds a send and delivers it once after resume', async () => {
-    const [a, b] = await Promise.all([person(), person()]);
-    await friends(a, b);
-    const conv = await a.api.conversations.create({ kind: 'single', peerId: b.id });
+    const { a, b, conversationId } = await pair();
+    const conv = { id: conversationId };
     const sa = open(a.api);
     const sb = open(b.api);
     await Promise.all([state(sa.socket, 'online'), state(sb.socket, 'online')]);

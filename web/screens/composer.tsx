@@ -6,7 +6,7 @@
  */
 import { useRef, useState } from 'preact/hooks';
 import { uploadFile, type Conversation, type Message } from '../../client/index.ts';
-import { label, named, t } from '../i18n.ts';
+import { label, named, t, previewLabels } from '../i18n.ts';
 import { displayName, previewOf } from '../state/conversations.ts';
 import { useStore } from '../store-context.ts';
 
@@ -72,7 +72,7 @@ export function Composer({ conversation: conv, replyTo, onReplyDone }: { convers
         <div class="replying">
           <span>
             {t('replyingTo', { name: displayName(users[replyTo.senderId]) })}:{' '}
-            <q>{previewOf(replyTo, { recalled: t('recalled'), expired: t('expired'), image: t('image'), file: t('file'), voice: t('voice') })}</q>
+            <q>{previewOf(replyTo, previewLabels())}</q>
           </span>
           <button type="button" class="link" onClick={onReplyDone} {...named('cancelReply')} />
         </div>

@@ -1,5 +1,5 @@
 /** navigation "Conversations": each item names the peer or group, with unread and mention counts, presence and the last message. */
-import { label, t } from '../i18n.ts';
+import { label, t, previewLabels } from '../i18n.ts';
 import { chatPath, navigate } from '../router.ts';
 import { peerOf, previewOf, titleOf } from '../state/conversations.ts';
 import { useStore } from '../store-context.ts';
@@ -10,7 +10,6 @@ export function ConversationList({ activeId }: { activeId: string | null }) {
   const me = store.me.value?.id ?? '';
   const users = store.users.value;
   const list = store.ordered.value;
-  const previews = { recalled: t('recalled'), expired: t('expired'), image: t('image'), file: t('file'), voice: t('voice') };
   return (
     <nav class="conversations" aria-label={label('conversations')}>
       <h2>{t('conversations')}</h2>
@@ -44,7 +43,7 @@ export function ConversationList({ activeId }: { activeId: string | null }) {
                     </span>
                   )}
                 </span>
-                <span class="preview">{previewOf(c.lastMessage, previews)}</span>
+                <span class="preview">{previewOf(c.lastMessage, previewLabels())}</span>
               </a>
             </li>
           );

@@ -3,9 +3,9 @@
  * never HTML; images inline; files as downloads), reactions, read state, and
  * its menu ("Edit", "Recall", "React", "Reply", "Forward" where allowed).
  */
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Message } from '../../client/index.ts';
-import { formatTime, label, named, t } from '../i18n.ts';
+import { formatTime, label, named, t, previewLabels } from '../i18n.ts';
 import { displayName, previewOf } from '../state/conversations.ts';
 import type { Outgoing } from '../state/threads.ts';
 import { useStore } from '../store-context.ts';
@@ -62,7 +62,7 @@ export function MessageItem({
       {m.forwardedFrom && <p class="forwarded">↪ {t('forwarded')}</p>}
       {m.replyToSeq && (
         <blockquote class="quote">
-          {replyTo ? `${displayName(users[replyTo.senderId])}: ${previewOf(replyTo, { recalled: t('recalled'), expired: t('expired'), image: t('image'), file: t('file'), voice: t('voice') })}` : `#${m.replyToSeq}`}
+          {replyTo ? `${displayName(users[replyTo.senderId])}: ${previewOf(replyTo, previewLabels())}` : `#${m.replyToSeq}`}
         </blockquote>
       )}
       {gone ? (
@@ -127,6 +127,8 @@ function TextWithMentions({ text, mentioned }: { text: string; mentioned: boolea
 function EditForm({ message, onDone }: { message: Message; onDone: () => void }) {
   const store = useStore();
   const [text, setText] = useState(typeof message.content === 'string' ? message.content : '');
+  const box = useRef<HTMLTextAreaElement>(null);
+  useEffect(() => box.current?.focus(), []);
   const save = () => {
     const content = text.trim();
     if (content && content !== message.content) void store.edit(message, content);
@@ -144,7 +146,7 @@ function EditForm({ message, onDone }: { message: Message; onDone: () => void })
         aria-label={label('editMessage')}
         value={text}
         maxLength={4000}
-        ref={(el) => el?.focus()}
+        ref={box}
         onInput={(e) => setText(e.currentTarget.value)}
         onKeyDown={(e) => {
           if (e.key === 'Escape') (e.preventDefault(), onDone());

@@ -5,33 +5,24 @@
  * <mark> nodes here rather than assigned as HTML, so nothing in it can ever
  * become markup but the marks.
  */
-import { useEffect, useRef, useState } from 'preact/hooks';
-import type { SearchHit } from '../../client/index.ts';
+import { useState } from 'preact/hooks';
 import { formatTime, label, t } from '../i18n.ts';
 import { displayName, titleOf } from '../state/conversations.ts';
 import { useStore } from '../store-context.ts';
+import { useDebouncedSearch } from '../components/use-debounced-search.ts';
 
 export function MessageSearch({ onOpen }: { onOpen: (conversationId: string) => void }) {
   const store = useStore();
   const [q, setQ] = useState('');
-  const [hits, setHits] = useState<SearchHit[] | null>(null);
-  const seq = useRef(0);
-  useEffect(() => {
-    const query = q.trim();
-    if (!query) return setHits(null);
-    const mine = ++seq.current;
-    const timer = setTimeout(() => {
-      store.api.search
-        .messages({ q: query.slice(0, 200), limit: 20 })
-        .then((r) => {
-          if (mine !== seq.current) return;
-          setHits(r.items);
-          void store.ensureUsers(r.items.map((h) => h.message.senderId));
-        })
-        .catch((err) => store.fail(err));
-    }, 250);
-    return () => clearTimeout(timer);
-  }, [q]);
+  const hits = useDebouncedSearch(
+    q,
+    async (query) => {
+      const r = await store.api.search.messages({ q: query.slice(0, 200), limit: 20 });
+      void store.ensureUsers(r.items.map((h) => h.message.senderId));
+      return r.items;
+    },
+    (err) => store.fail(err),
+  );
   const me = store.me.value?.id ?? '';
   const users = store.users.value;
   const conversations = store.conversations.value;

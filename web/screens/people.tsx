@@ -1,11 +1,11 @@
 /** Friends: find people (searchbox "Search users", "Add friend"), answer requests ("Accept", "Reject"), message or block a friend, start a group. */
-import { useEffect, useRef, useState } from 'preact/hooks';
-import type { User } from '../../client/index.ts';
+import { useState } from 'preact/hooks';
 import { label, named, t } from '../i18n.ts';
 import { chatPath, navigate } from '../router.ts';
 import { displayName } from '../state/conversations.ts';
 import { useStore } from '../store-context.ts';
 import { PresenceDot, presenceText } from '../components/presence.tsx';
+import { useDebouncedSearch } from '../components/use-debounced-search.ts';
 import { NewGroupDialog } from './new-group.tsx';
 
 export function People() {
@@ -23,21 +23,13 @@ export function People() {
 function UserSearch() {
   const store = useStore();
   const [q, setQ] = useState('');
-  const [results, setResults] = useState<User[] | null>(null);
   const [asked, setAsked] = useState<Set<string>>(new Set());
-  const seq = useRef(0);
-  useEffect(() => {
-    const query = q.trim();
-    if (!query) return setResults(null);
-    const mine = ++seq.current;
-    const timer = setTimeout(() => {
-      store.api.users
-        .search(query, { limit: 10 })
-        .then((r) => mine === seq.current && setResults(r.items.filter((u) => u.id !== store.me.value?.id)))
-        .catch((err) => store.fail(err));
-    }, 200);
-    return () => clearTimeout(timer);
-  }, [q]);
+  const results = useDebouncedSearch(
+    q,
+    async (query) => (await store.api.users.search(query, { limit: 10 })).items.filter((u) => u.id !== store.me.value?.id),
+    (err) => store.fail(err),
+    200,
+  );
   const friends = new Set(store.friends.value.map((f) => f.user.id));
   const pending = new Set([...store.outgoing.value.map((r) => r.toUserId), ...asked]);
   return (
