@@ -80,13 +80,15 @@ describe('two people chat in the web client', () => {
     await send(alice.page, 'Hello Bob, pineapple pizza tonight?');
     await messageWith(alice.page, 'pineapple pizza').waitFor();
 
-    const item = conversations(bob.page).getByRole('link', { name: new RegExp(alice.username) });
+    const item = conversations(bob.page).getByRole('link', { name: new RegExp(`^${alice.username}`) });
     await item.getByTitle('1 unread').waitFor();
     await expect.poll(() => item.textContent()).toContain('pineapple pizza');
     await screenshot(bob.page, 'conversation-list');
 
     await item.click();
     await messageWith(bob.page, 'Hello Bob, pineapple pizza tonight?').waitFor();
+    // The peer's presence is in the chat's header.
+    await bob.page.getByRole('region', { name: alice.username }).getByText('online', { exact: true }).waitFor();
     await eventually(async () => (await item.getByTitle('1 unread').count()) === 0);
     await messageWith(alice.page, 'pineapple pizza').getByText(`Seen by ${bob.username}`).waitFor();
   });
@@ -118,6 +120,9 @@ describe('two people chat in the web client', () => {
       await img.waitFor();
       await eventually(() => img.evaluate((el: { complete: boolean; naturalWidth: number }) => el.complete && el.naturalWidth === 48));
     }
+    // Anything else is a file message: a download link.
+    await alice.page.getByLabel('Attach file').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('bring napkins\n') });
+    await messageLog(bob.page).getByRole('link', { name: 'Download notes.txt' }).waitFor();
   });
 
   it('a reaction and an edit are seen by the other side', async () => {
@@ -220,9 +225,12 @@ describe('two people chat in the web client', () => {
     await dialog.getByRole('button', { name: 'Create' }).click();
     await alice.page.getByRole('heading', { name: 'Pizza club' }).waitFor();
     await conversations(bob.page).getByRole('link', { name: /Pizza club/ }).waitFor();
+    // An @mention: Bob's list counts it apart from the unread ones.
+    await send(alice.page, `@${bob.username} are you in?`);
+    await conversations(bob.page).getByRole('link', { name: /Pizza club/ }).getByTitle('mentions you').waitFor();
 
     // Forward from the single chat into the group.
-    await conversations(alice.page).getByRole('link', { name: new RegExp(bob.username) }).click();
+    await conversations(alice.page).getByRole('link', { name: new RegExp(`^${bob.username}`) }).click();
     await messageAction(alice.page, 'bulk message 45', 'Forward');
     await alice.page.getByRole('dialog', { name: 'Forward to' }).getByRole('button', { name: 'Pizza club' }).click();
     await conversations(bob.page).getByRole('link', { name: /Pizza club/ }).click();
