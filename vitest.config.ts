@@ -1,8 +1,10 @@
 /**
- * Three test projects:
- * - `local`: the offline stand-ins, driven by the official clients (Node);
+ * Four test projects:
+ * - `local`: the offline stand-ins, driven by the official clients (Node), and Node-side checks of the client and web build;
  * - `workers`: Worker and Durable Object code inside workerd (the Workers Vitest integration);
- * - `e2e`: the running local stack (wrangler dev + stand-ins) through real HTTP and WebSocket clients.
+ * - `e2e`: the running local stack (wrangler dev + stand-ins) through real HTTP and WebSocket clients;
+ * - `browser`: the web client in real Chromium (playwright-core) against a stack of its own; it runs after the others
+ *   (groupOrder), so Chromium does not compete with them for the machine.
  */
 import { cloudflareTest } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
@@ -18,6 +20,7 @@ export default defineConfig({
           include: ['test/local/**/*.test.ts'],
           environment: 'node',
           testTimeout: 30_000,
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -47,6 +50,7 @@ export default defineConfig({
         test: {
           name: 'workers',
           include: ['test/unit/**/*.test.ts'],
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -59,6 +63,19 @@ export default defineConfig({
           fileParallelism: false,
           testTimeout: 30_000,
           hookTimeout: 120_000,
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        test: {
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['test/setup/browser-stack.ts'],
+          fileParallelism: false,
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          sequence: { groupOrder: 1 },
         },
       },
     ],

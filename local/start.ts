@@ -54,6 +54,7 @@ try {
 
 console.log(`
 Beehive is running (state in ${cfg.stateDir}):
+  web client       ${worker.url}/            (open it in two browsers and chat)
   API              ${worker.url}            (try ${worker.url}/health, docs at ${worker.url}/docs)
   mailbox          ${services.urls.mailbox}/mailbox?to=<address>
   Postgres         ${services.urls.postgres}${cfg.databaseUrl ? '' : '  (PGlite)'}

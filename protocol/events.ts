@@ -2,14 +2,16 @@
  * The conversation stream (API.md § The conversation stream): every `seq` of
  * a conversation is a message or an event — a change after the fact. This
  * module holds the event union, what actions on messages look like, and
- * `applyEvent`, the one definition of what an event does to a message, used
- * by the ConversationDO's projection, the UserDO's conversation index and
- * clients alike.
+ * `applyEvent` (message-state.ts, re-exported here), the one definition of
+ * what an event does to a message, used by the ConversationDO's projection,
+ * the UserDO's conversation index and clients alike.
  */
 import { z } from '@hono/zod-openapi';
 import { Id, Text } from './common.ts';
-import { Message, Seq, type Reaction } from './messages.ts';
+import { Message, Seq } from './messages.ts';
 import { Role } from './conversations.ts';
+
+export { applyEvent, isMessageEvent, seqOf, withReaction } from './message-state.ts';
 
 export const REACTIONS_MAX = 20;
 
@@ -60,15 +62,11 @@ export type EventDraft = Event extends infer E ? (E extends Event ? Omit<E, 'con
 
 /** Events that change a message (`targetSeq`). */
 export type MessageEvent = Extract<Event, { targetSeq: number }>;
-export function isMessageEvent(e: Event): e is MessageEvent {
-  return 'targetSeq' in e;
-}
 
 /** One entry of the stream. */
 export const StreamItem = z.union([z.object({ message: Message }), z.object({ event: Event })]).openapi('StreamItem');
 export type StreamItem = { message: Message } | { event: Event };
 
-export const seqOf = (item: StreamItem): number => ('message' in item ? item.message.seq : item.event.seq);
 
 /** Actions on a message, over REST (path + body) and WebSocket (frames). */
 export const EditBody = z.strictObject({ content: Text() }).openapi('EditMessageBody');
@@ -93,36 +91,3 @@ export type MessageAction =
   | { kind: 'edit'; seq: number; content: string }
   | { kind: 'recall'; seq: number }
   | { kind: 'react'; seq: number; emoji: string; on: boolean };
-
-/** Reactions with `userId` added to or removed from `emoji`, in first-reaction order. */
-export function withReaction(reactions: readonly Reaction[], emoji: string, userId: string, on: boolean): Reaction[] {
-  const out = reactions.map((r) => ({ ...r, userIds: [...r.userIds] }));
-  const found = out.find((r) => r.emoji === emoji);
-  if (on) {
-    if (!found) out.push({ emoji, count: 1, userIds: [userId] });
-    else if (!found.userIds.includes(userId)) found.userIds.push(userId), (found.count = found.userIds.length);
-  } else if (found) {
-    found.userIds = found.userIds.filter((u) => u !== userId);
-    found.count = found.userIds.length;
-  }
-  return out.filter((r) => r.count > 0);
-}
-
-/** What `event` does to `message` (its target): the message's new current state. */
-export function applyEvent(message: Message, event: MessageEvent): Message {
-  switch (event.kind) {
-    case 'message.edited':
-      return { ...message, content: event.content, editedAt: event.editedAt };
-    case 'message.recalled':
-    case 'message.expired': {
-      const { fileId: _f, reactions: _r, mentions: _m, mentionAll: _a, editedAt: _e, forwardedFrom: _w, ...rest } = message;
-      return { ...rest, content: null, ...(event.kind === 'message.recalled' ? { recalled: true } : { expired: true }) };
-    }
-    case 'reaction.added':
-    case 'reaction.removed': {
-      const reactions = withReaction(message.reactions ?? [], event.emoji, event.actorId, event.kind === 'reaction.added');
-      const { reactions: _r, ...rest } = message;
-      return reactions.length ? { ...rest, reactions } : rest;
-    }
-  }
-}

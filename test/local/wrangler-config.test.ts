@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { ROOT } from '../../local/stack.ts';
 
 interface Section {
+  assets?: { directory?: string; not_found_handling?: string; run_worker_first?: string[] };
   vars?: Record<string, string>;
   secrets?: { required?: string[] };
   durable_objects?: { bindings?: Array<{ name: string; class_name: string }> };
@@ -37,6 +38,13 @@ describe('wrangler.toml', () => {
 
   it.each(envs)('[env.%s] declares every var, secret and binding the top level does', (_name, section) => {
     expect(keys(section)).toEqual(keys(config));
+  });
+
+  it('serves the web client as a single-page app, the Worker first on its own paths, in every environment', () => {
+    expect(config.assets?.not_found_handling).toBe('single-page-application');
+    expect(config.assets?.run_worker_first).toEqual(expect.arrayContaining(['/api/*', '/health', '/ready', '/openapi.json', '/asyncapi.json', '/internal/*', '/docs']));
+    // [assets] is inheritable: an environment that declared its own would have to repeat all of it.
+    for (const [, section] of envs) expect(section.assets ?? config.assets).toEqual(config.assets);
   });
 
   it('creates every Durable Object class it binds, in its migrations', () => {

@@ -41,13 +41,21 @@ declare module 'vitest' {
   }
 }
 
-export default async function setup(project: TestProject) {
+export default function setup(project: TestProject) {
+  return setupStack(project);
+}
+
+/**
+ * Starts a test stack and provides it as `stack`. A second project running beside the e2e one (the
+ * browser tests) takes its own `name` (state dir) and `portOffset` (its ports: base + offset …) or `portBase`.
+ */
+export async function setupStack(project: TestProject, opts: { name?: string; portOffset?: number; portBase?: number } = {}) {
   const mode = process.env.BEEHIVE_TEST_MODE === 'real' ? 'real' : 'embedded';
-  const stateDir = path.join(ROOT, '.beehive', `test-${mode}`);
+  const stateDir = path.join(ROOT, '.beehive', `test-${opts.name ?? mode}`);
   await rm(stateDir, { recursive: true, force: true });
   const real = mode === 'real' ? await realServices() : undefined;
   const cfg = stackConfig({
-    BEEHIVE_PORT_BASE: process.env.BEEHIVE_TEST_PORT_BASE ?? '18787',
+    BEEHIVE_PORT_BASE: String(opts.portBase ?? Number(process.env.BEEHIVE_TEST_PORT_BASE ?? '18787') + (opts.portOffset ?? 0)),
     BEEHIVE_STATE_DIR: stateDir,
     DATABASE_URL: real?.databaseUrl,
     REDIS_URL: real?.redisUrl,
