@@ -4,6 +4,7 @@
  * assets (swagger-ui from `public/docs/vendor/`, filled by local/assets.ts):
  * no CDN, so it renders offline.
  */
+import { asyncApiDocument } from '../protocol/asyncapi.ts';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from './context.ts';
 
@@ -30,12 +31,14 @@ function derivedOperationId(method: string, path: string): string {
   return method + words.map((w) => w[0]!.toUpperCase() + w.slice(1)).join('');
 }
 
-/** Serves `GET /openapi.json` and `GET /docs` from `app`'s registered routes. */
+/** Serves `GET /openapi.json` and `GET /docs` from `app`'s registered routes, and `GET /asyncapi.json` from the frame schemas. */
 export function serveApiDocs(app: OpenAPIHono<AppEnv>): void {
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An access token from register, login or refresh',
   });
   app.get('/openapi.json', (c) => c.json(openApiDocument(app, c.req.url)));
+  // The request's own origin is the server, as for /openapi.json.
+  app.get('/asyncapi.json', (c) => c.json(asyncApiDocument(new URL(c.req.url).origin)));
   app.get('/docs', (c) => c.html(DOCS_PAGE));
 }
 
