@@ -7,14 +7,15 @@
  * loaded back) → the rules (commands.ts) → `append` (event-log.ts: the next
  * seq and the projections, one synchronous transaction) → `committed`: the
  * live-view sockets at once, then the outbox consumers (fan-out to members'
- * UserDOs now, Postgres 50 ms later, …), retried by the one alarm. The
+ * UserDOs now, Postgres half a second later, …), retried by the one alarm. The
  * answer leaves after the commit (the output gate holds it until the write
  * is durable).
  */
 import { DurableObject } from 'cloudflare:workers';
-import type { Event, MessageAction } from '../../protocol/events.ts';
+import { writeLog } from '../../lib/log.ts';
+import type { MessageAction } from '../../protocol/events.ts';
 import type { ServerFrame } from '../../protocol/frames.ts';
-import type { Draft, SendInput } from '../../protocol/messages.ts';
+import type { SendInput } from '../../protocol/messages.ts';
 import type {
   ConversationMirror, EventResult, Failure, ForwardSource, HistoryQuery, HistoryResult, HookEvent, Origin, ReadResult, ReceiptsResult,
   SendResult, StreamResult, SummaryResult, WebhookCreated, WebhookDeliveries, WebhookList, WebhookSecret,
@@ -22,29 +23,26 @@ import type {
 import { AlarmClock } from '../kit/alarms.ts';
 import { migrateSql } from '../kit/migrations.ts';
 import { instrument } from '../kit/sql-stats.ts';
-import { prepareFileMessage } from '../../services/files/messages.ts';
 import { SocketHub } from '../kit/socket-hub.ts';
-import { edit, forwardable, notMember, post, react, recall, type SeqKind } from './commands.ts';
-import { append, type Change, messageAt } from './event-log.ts';
+import { act } from './actions.ts';
+import { forwardable, notMember } from './commands.ts';
+import { append, type Change } from './event-log.ts';
 import { fanoutConsumer } from './fanout.ts';
 import { filesConsumer } from './files.ts';
 import { searchConsumer, searchState } from './search.ts';
 import { PG_CONSUMER, pgConsumer } from './flush.ts';
-import { counters, kindOf, loadMessage, messagePage, msgNoFor, receipts, streamPage, visibleFrom } from './history.ts';
+import { counters, loadMessage, messagePage, msgNoFor, receipts, streamPage, visibleFrom } from './history.ts';
 import { acceptLiveView, closeLiveViews, handleLiveFrame, type LiveView } from './live-view.ts';
 import { BlockMirror, diff, found, recordVersion } from './members.ts';
 import { Outbox, prune } from './outbox.ts';
-import { eventFromPg } from './pg.ts';
-import { toEvent } from './rows.ts';
-import { MIGRATIONS, type EventRow } from './schema.ts';
+import { MIGRATIONS } from './schema.ts';
+import { sendBatch } from './sending.ts';
 import { ConversationState, type Deps, type Entry } from './state.ts';
 import { Webhooks } from './webhooks.ts';
 
 /** Groups larger than this get no typing and no per-member read receipts. */
 const CHATTY_LIMIT = 100;
 const EXPIRE_BATCH = 200;
-
-type Prepared = { ok: true; draft: Draft; replyTo: SeqKind } | Failure;
 
 export class ConversationDO extends DurableObject<Env> implements LiveView {
   st!: ConversationState;
@@ -103,93 +101,27 @@ export class ConversationDO extends DurableObject<Env> implements LiveView {
     return { ok: true };
   }
 
-  // ── sends ──────────────────────────────────────────────────────────────
+  // ── sends and changes to messages (sending.ts, actions.ts) ───────────────
 
   /**
    * Sends from one member, in order. A batch (what a UserDO gathered while its previous call was in flight)
    * is one commit and one fan-out. A repeated clientMsgId answers with the original.
    */
   async send(senderId: string, inputs: SendInput[], origin: Origin = {}): Promise<SendResult[]> {
-    if (!this.st.member(senderId)) return inputs.map(() => notMember(this.st));
-    // A retry is answered by the original whatever its preparation says (its forward source may be gone by now).
-    const prepared = await Promise.all(inputs.map((input) => this.prepare(senderId, input)));
-    // From here to the append: no await, so nothing interleaves.
-    const results: Array<SendResult | undefined> = [];
-    const batch: Array<{ index: number; draft: Draft }> = [];
-    const inBatch = new Map<string, number>();
-    inputs.forEach((input, i) => {
-      const dup = this.duplicate(senderId, input.clientMsgId);
-      if (dup) return void (results[i] = dup);
-      if (inBatch.has(input.clientMsgId)) return; // answered below, like its twin
-      const p = prepared[i]!;
-      if (!p.ok) return void (results[i] = p);
-      const refused = post(this.st, senderId, p.draft, p.replyTo);
-      if (refused) return void (results[i] = refused);
-      inBatch.set(input.clientMsgId, i);
-      batch.push({ index: i, draft: p.draft });
-    });
-    const entries = batch.length ? append(this.st, this.storage, batch.map(({ draft }) => ({ message: draft, senderId, origin: origin.deviceId, selfDelivered: origin.selfDelivered }))) : [];
-    entries.forEach((e, k) => {
-      const message = (e.item as { message: import('../../protocol/messages.ts').Message }).message;
-      results[batch[k]!.index] = { ok: true, duplicate: false, message, ack: { clientMsgId: message.clientMsgId, conversationId: message.conversationId, seq: message.seq, id: message.id, createdAt: message.createdAt } };
-    });
-    inputs.forEach((input, i) => {
-      if (results[i]) return;
-      const first = results[inBatch.get(input.clientMsgId)!];
-      results[i] = first && first.ok ? { ...first, duplicate: true } : first;
-    });
-    this.committed(entries);
-    return results as SendResult[];
+    return sendBatch(this.d, this.commit, (conversationId, seq) => this.sourceOf(senderId, conversationId, seq), senderId, inputs, origin);
   }
 
-  /** The original answer to a repeated clientMsgId, if there was one. */
-  private duplicate(senderId: string, clientMsgId: string): SendResult | undefined {
-    const dup = this.storage.sql
-      .exec<{ seq: number; id: string; created_at: string }>('SELECT seq, id, created_at FROM dedupe WHERE sender_id = ? AND client_msg_id = ?', senderId, clientMsgId)
-      .toArray()[0];
-    if (!dup) return undefined;
-    const conversationId = this.st.conv.id!;
-    const ack = { clientMsgId, conversationId, seq: dup.seq, id: dup.id, createdAt: dup.created_at };
-    const message = messageAt(this.st, this.storage.sql, dup.seq) ?? { ...ack, senderId, type: 'text' as const, content: null };
-    return { ok: true, ack, message, duplicate: true };
+  /** Edit, recall, react: the rules, then one event. A repeat returns the event that made the current state. */
+  async act(actorId: string, action: MessageAction, origin: Origin = {}): Promise<EventResult> {
+    return act(this.d, this.commit, actorId, action, origin);
   }
 
   /**
-   * What a send needs from outside before its rules can run: a forward's source, the kind of entry it
-   * replies to, and for a media message the file (the sender may read it, its type fits, and the
-   * members may read it from now on: services/files).
+   * A forward's source: here, or in a conversation the sender's index (else Postgres) vouches for, so a
+   * made-up id never creates a ConversationDO.
    */
-  private async prepare(senderId: string, input: SendInput): Promise<Prepared> {
-    try {
-      let draft: Draft;
-      let replyTo: SeqKind = 'none';
-      if (input.forwardOf) {
-        const { conversationId, seq } = input.forwardOf;
-        const source: ForwardSource = conversationId === this.st.conv.id ? await this.forwardSource(senderId, seq) : await this.foreignSource(senderId, conversationId, seq);
-        if (!source.ok) return source;
-        const m = source.message;
-        draft = { clientMsgId: input.clientMsgId, type: m.type, content: m.content!, ...(m.fileId ? { fileId: m.fileId } : {}), forwardedFrom: { conversationId, seq, senderId: m.senderId } };
-      } else {
-        const { forwardOf: _f, ...composed } = input;
-        draft = composed;
-        if (draft.replyToSeq !== undefined) replyTo = await kindOf(this.d, draft.replyToSeq);
-      }
-      if (draft.type !== 'text' && draft.fileId && this.st.member(senderId)) {
-        const file = await prepareFileMessage(this.env, this.ctx, { senderId, conversationId: this.st.conv.id!, fileId: draft.fileId, msgType: draft.type });
-        if (!file.ok) return file;
-        // Image dimensions come from the file's header, not from the client.
-        const { width, height } = file.file;
-        if (draft.type === 'image' && width && height && typeof draft.content === 'object' && draft.content !== null) draft = { ...draft, content: { ...draft.content, width, height } };
-      }
-      return { ok: true, draft, replyTo };
-    } catch (err) {
-      this.log('send.prepare_failed', { error: String(err) });
-      return { ok: false, code: 'unavailable', message: 'Could not check this message right now; retry' };
-    }
-  }
-
-  /** A forward's source in another conversation, which the sender's index (else Postgres) vouches for first: a made-up id never creates a ConversationDO. */
-  private async foreignSource(senderId: string, conversationId: string, seq: number): Promise<ForwardSource> {
+  private async sourceOf(senderId: string, conversationId: string, seq: number): Promise<ForwardSource> {
+    if (conversationId === this.st.conv.id) return this.forwardSource(senderId, seq);
     const membership = await this.env.USERS.getByName(senderId).membership(conversationId);
     if (membership === 'member') return this.env.CONVERSATIONS.getByName(conversationId).forwardSource(senderId, seq);
     return membership === 'not_found' ? { ok: false, code: 'not_found', message: 'No such conversation to forward from' } : { ok: false, code: 'not_member', message: 'You are not a member of the conversation you forward from' };
@@ -202,48 +134,11 @@ export class ConversationDO extends DurableObject<Env> implements LiveView {
     return 'ok' in found ? found : { ok: true, message: found };
   }
 
-  // ── changes to messages ────────────────────────────────────────────────
-
-  /** Edit, recall, react: the rules, then one event. A repeat returns the event that made the current state. */
-  async act(actorId: string, action: MessageAction, origin: Origin = {}): Promise<EventResult> {
-    const m = this.st.member(actorId);
-    if (!m) return notMember(this.st);
-    const loaded = action.seq >= visibleFrom(m) ? await loadMessage(this.d, action.seq).catch(() => undefined) : undefined;
-    const target = loaded && messageAt(this.st, this.storage.sql, action.seq);
-    const now = Date.now();
-    let decision;
-    if (action.kind === 'edit') decision = edit(this.st, actorId, target, action.content, now, Number(this.env.EDIT_WINDOW_SECONDS));
-    else if (action.kind === 'recall') decision = recall(this.st, actorId, target, now, Number(this.env.RECALL_WINDOW_SECONDS));
-    else decision = react(this.st, actorId, target, action.emoji, action.on);
-    if (decision === 'already') {
-      const { version } = this.storage.sql.exec<{ version: number }>('SELECT version FROM messages WHERE seq = ?', action.seq).one();
-      return this.earlierEvent(version);
-    }
-    if (decision === 'unchanged') return this.reactionEvent(action.seq, (action as { emoji: string }).emoji, actorId);
-    if ('ok' in decision) return decision;
-    const [entry] = append(this.st, this.storage, [{ event: decision, origin: origin.deviceId, selfDelivered: origin.selfDelivered }], now);
-    this.committed([entry!]);
-    return { ok: true, event: (entry!.item as { event: Event }).event, changed: true };
-  }
-
-  private async earlierEvent(seq: number): Promise<EventResult> {
-    const row = this.storage.sql.exec<EventRow>('SELECT * FROM events WHERE seq = ?', seq).toArray()[0];
-    const event = row ? toEvent(this.st.conv.id!, row) : await eventFromPg(this.env, this.ctx, this.st.conv.id!, seq).catch(() => undefined);
-    return event ? { ok: true, event, changed: false } : { ok: false, code: 'unavailable', message: 'Could not read the earlier event; retry' };
-  }
-
-  private reactionEvent(seq: number, emoji: string, userId: string): EventResult {
-    const r = this.storage.sql
-      .exec<{ active: number; event_seq: number; at: string }>('SELECT active, event_seq, at FROM reactions WHERE seq = ? AND emoji = ? AND user_id = ?', seq, emoji, userId)
-      .toArray()[0];
-    if (!r) return { ok: false, code: 'not_found', message: 'You have not reacted to this message with that emoji' };
-    const kind = r.active ? 'reaction.added' : 'reaction.removed';
-    return { ok: true, changed: false, event: { conversationId: this.st.conv.id!, seq: r.event_seq, kind, actorId: userId, createdAt: r.at, targetSeq: seq, emoji } };
-  }
-
   // ── after the commit ───────────────────────────────────────────────────
 
   /** Live views at once, in seq order; then the outbox consumers; expiries on the alarm. */
+  private readonly commit = (entries: Entry[]): void => this.committed(entries);
+
   private committed(entries: Entry[]): void {
     if (entries.length === 0) return;
     this.broadcastEntries(entries);
@@ -466,6 +361,6 @@ export class ConversationDO extends DurableObject<Env> implements LiveView {
   }
 
   log(event: string, fields: Record<string, unknown> = {}): void {
-    console.log(JSON.stringify({ t: new Date().toISOString(), level: 'warn', event, conversationId: this.st?.conv.id, ...fields }));
+    writeLog('warn', event, { conversationId: this.st?.conv.id, ...fields });
   }
 }
