@@ -1,5 +1,6 @@
 /** Message search (API.md § Search): the query and a page of hits. */
 import { z } from '@hono/zod-openapi';
+import { base64url } from 'jose';
 import { Id, Text } from './common.ts';
 import { Message, MsgType } from './messages.ts';
 
@@ -8,11 +9,11 @@ export const SEARCH_LIMIT_MAX = 100;
 
 /** Page cursors: `p<page>` in base64url, opaque to clients; anything else is refused (400). */
 export function encodeSearchCursor(page: number): string {
-  return btoa(`p${page}`).replace(/=+$/, '');
+  return base64url.encode(`p${page}`);
 }
 export function decodeSearchCursor(cursor: string): number | undefined {
   try {
-    const m = /^p(\d{1,6})$/.exec(atob(cursor));
+    const m = /^p(\d{1,6})$/.exec(new TextDecoder().decode(base64url.decode(cursor)));
     return m ? Number(m[1]) : undefined;
   } catch {
     return undefined;

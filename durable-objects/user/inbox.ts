@@ -11,6 +11,7 @@
  * is the seq the counters are exact at, so a delivery the count already
  * includes is not counted twice, whichever arrives first.
  */
+import { base64url } from 'jose';
 import { applyEvent, isMessageEvent, seqOf } from '../../protocol/events.ts';
 import { isGone, type Message, mentionsUser } from '../../protocol/messages.ts';
 import type { ConversationListItem, ConversationView, Counters, Delivery } from '../contracts.ts';
@@ -149,13 +150,13 @@ export function listItem(r: ConvRow): ConversationListItem {
 
 /** List cursors: `<activity_at>|<conversation_id>` in base64url, opaque to clients. */
 export function encodeCursor(at: number, id: string): string {
-  return btoa(`${at}|${id}`).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  return base64url.encode(`${at}|${id}`);
 }
 
 export function decodeCursor(cursor: string | undefined): [number, string] | undefined {
   if (!cursor) return undefined;
   try {
-    const [at, id] = atob(cursor.replace(/-/g, '+').replace(/_/g, '/')).split('|');
+    const [at, id] = new TextDecoder().decode(base64url.decode(cursor)).split('|');
     return at && id && /^\d+$/.test(at) ? [Number(at), id] : undefined;
   } catch {
     return undefined;
