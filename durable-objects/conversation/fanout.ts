@@ -12,6 +12,7 @@
  * seq they joined at to the seq they left at (so a leaver still hears of
  * their own leaving, and nothing after).
  */
+import { metric } from '../../lib/metrics.ts';
 import { isGone } from '../../protocol/messages.ts';
 import { qstashClient } from '../../services/qstash.ts';
 import type { Delivery } from '../contracts.ts';
@@ -69,7 +70,9 @@ export function fanoutConsumer(): Consumer {
         const w = partial.get(userId);
         return w ? deliveries.filter((x) => seqOf(x) >= w[0] && seqOf(x) <= w[1]) : deliveries;
       };
-      if (all.length > Number(d.env.FANOUT_RPC_LIMIT)) {
+      const viaQStash = all.length > Number(d.env.FANOUT_RPC_LIMIT);
+      metric(d.env, 'fanout', { mode: viaQStash ? 'qstash' : 'rpc', members: all.length });
+      if (viaQStash) {
         const batches = [];
         for (let i = 0; i < all.length; i += QSTASH_CHUNK) {
           const userIds = all.slice(i, i + QSTASH_CHUNK);

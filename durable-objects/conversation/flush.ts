@@ -10,6 +10,7 @@
  * here and in Postgres for an operator, without its content — and the rest
  * flows on. An outage is retried with backoff, and sends go on meanwhile.
  */
+import { writeLog } from '../../lib/log.ts';
 import { isMessageEvent } from '../../protocol/events.ts';
 import { messageAt } from './event-log.ts';
 import { backoff, type Consumer } from './outbox.ts';
@@ -61,7 +62,7 @@ async function writeIsolating(d: Deps, entries: Entry[]): Promise<void> {
     const error = `postgres refused (SQLSTATE ${sqlState(err)})`;
     d.storage.sql.exec('INSERT OR REPLACE INTO quarantine (consumer, seq, error, at) VALUES (?, ?, ?, ?)', PG_CONSUMER, bad!.seq, error, Date.now());
     // Never the content: the SQLSTATE says what was wrong with it.
-    console.log(JSON.stringify({ level: 'error', event: 'outbox.quarantined', consumer: PG_CONSUMER, conversationId: d.st.conv.id, seq: bad!.seq, error }));
+    writeLog('error', 'outbox.quarantined', { consumer: PG_CONSUMER, conversationId: d.st.conv.id, seq: bad!.seq, error });
     await recordQuarantine(d.env, d.ctx, d.st.conv.id!, bad!.seq, PG_CONSUMER, error).catch(() => {});
   }
 }

@@ -12,6 +12,7 @@
  * The same cursors bound the hot window: nothing is pruned that a consumer
  * still needs.
  */
+import { writeLog } from '../../lib/log.ts';
 import type { AlarmClock } from '../kit/alarms.ts';
 import { entriesIn } from './event-log.ts';
 import type { Deps, Entry } from './state.ts';
@@ -193,7 +194,7 @@ export class Outbox {
     cur.nextAt = Date.now() + c.backoffMs(cur.attempts);
     cur.lastError = error.slice(0, 500);
     this.save(c.name, cur);
-    console.log(JSON.stringify({ level: 'warn', event: 'outbox.retry', consumer: c.name, conversationId: this.d.st.conv.id, attempt: cur.attempts, retryAt: cur.nextAt, error: cur.lastError }));
+    writeLog('warn', 'outbox.retry', { consumer: c.name, conversationId: this.d.st.conv.id, attempt: cur.attempts, retryAt: cur.nextAt, error: cur.lastError });
     this.alarm.wakeBy(cur.nextAt);
   }
 

@@ -10,6 +10,7 @@
  * and records it; its caller owns the order (only the head is in flight) and
  * the hook's own state (failing since, disabled).
  */
+import { writeLog } from '../../lib/log.ts';
 import type { ServerFrameOf } from '../../protocol/frames.ts';
 import type { AfterFailure, HookTiming } from '../../services/webhooks/policy.ts';
 import { afterFailure, retryDelay } from '../../services/webhooks/policy.ts';
@@ -139,10 +140,10 @@ export function tellDisabled(
   about: Omit<ServerFrameOf<'webhook.disabled'>, 'type' | 'reason'>,
 ): void {
   const reason = `Deliveries have failed for over ${Math.round(t.giveUpMs / 60_000)} minutes; last error: ${error}`;
-  console.log(JSON.stringify({ level: 'warn', event: 'webhook.disabled', ...about, error }));
+  writeLog('warn', 'webhook.disabled', { ...about, error });
   ctx.waitUntil(
     env.USERS.getByName(userId)
       .notify({ type: 'webhook.disabled', ...about, reason })
-      .catch((err: unknown) => console.log(JSON.stringify({ level: 'warn', event: 'webhook.notify_failed', webhookId: about.webhookId, error: String(err) }))),
+      .catch((err: unknown) => writeLog('warn', 'webhook.notify_failed', { webhookId: about.webhookId, error: String(err) })),
   );
 }

@@ -19,6 +19,7 @@
  * aborting its multipart upload (or deleting an unregistered object).
  */
 import { DurableObject } from 'cloudflare:workers';
+import { writeLog } from '../../lib/log.ts';
 import type { FileView } from '../../protocol/files.ts';
 import { hex } from '../../lib/ids.ts';
 import { withDb } from '../../services/db.ts';
@@ -151,7 +152,7 @@ export class UploadDO extends DurableObject<Env> {
         }
       }
     } catch (err) {
-      console.log(JSON.stringify({ event: 'upload.patch_interrupted', uploadId: u.uploadId, r2Failed, error: String(err) }));
+      writeLog('warn', 'upload.patch_interrupted', { uploadId: u.uploadId, r2Failed, error: String(err) });
     } finally {
       if (run.cancelled || overflow) await reader.cancel().catch(() => {});
       reader.releaseLock();
@@ -196,7 +197,7 @@ export class UploadDO extends DurableObject<Env> {
         }
       }
     } catch (err) {
-      console.log(JSON.stringify({ event: 'upload.complete_failed', uploadId: u.uploadId, error: String(err) }));
+      writeLog('warn', 'upload.complete_failed', { uploadId: u.uploadId, error: String(err) });
       this.state.saveTail(last);
       return { ok: false, code: 'unavailable', message: 'Storing the last part failed; resume from HEAD' };
     }
@@ -218,7 +219,7 @@ export class UploadDO extends DurableObject<Env> {
       await this.touch();
       return this.status(this.state.load()!);
     } catch (err) {
-      console.log(JSON.stringify({ event: 'upload.register_failed', uploadId: u.uploadId, error: String(err) }));
+      writeLog('warn', 'upload.register_failed', { uploadId: u.uploadId, error: String(err) });
       return { ok: false, code: 'unavailable', message: 'The upload is complete but could not be registered yet; GET it again shortly' };
     }
   }

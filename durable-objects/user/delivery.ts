@@ -15,6 +15,8 @@
  * batches arriving out of order) is fetched from the ConversationDO.
  * Calls for one conversation run one at a time (`serial`).
  */
+import { writeLog } from '../../lib/log.ts';
+import { metric } from '../../lib/metrics.ts';
 import { seqOf } from '../../protocol/events.ts';
 import type { ServerFrame } from '../../protocol/frames.ts';
 import type { Delivery, StreamResult, SummaryResult } from '../contracts.ts';
@@ -115,7 +117,9 @@ export class DeliveryLine {
     const after = counted?.ok ? withCounters(applied.row, counted) : applied.row;
     if (applied.departed) this.host.index.drop(conversationId);
     else this.host.index.put(after);
-    this.push(conversationId, run);
+    const devices = this.push(conversationId, run);
+    const last = run.at(-1)!.delivery.item;
+    metric(this.host.env, 'delivery', { path: 'rpc', devices, ms: Date.now() - Date.parse('message' in last ? last.message.createdAt : last.event.createdAt) });
     this.host.delivered(conversationId, run.map((w) => w.delivery), after, applied.departed);
   }
 
@@ -125,7 +129,7 @@ export class DeliveryLine {
     this.holes.set(conversationId, setTimeout(() => {
       this.holes.delete(conversationId);
       void this.serial(conversationId, () => this.fill(conversationId)).catch((err: unknown) =>
-        console.log(JSON.stringify({ level: 'warn', event: 'delivery.fill_failed', conversationId, error: String(err) })),
+        writeLog('warn', 'delivery.fill_failed', { conversationId, error: String(err) }),
       );
     }, HOLE_WAIT_MS));
   }
@@ -157,8 +161,8 @@ export class DeliveryLine {
     if (run.length) this.apply(conversationId, current, run, counted);
   }
 
-  /** Each entry to every synced device, except the one that made it (it had its answer), in seq order. */
-  private push(conversationId: string, run: Waiting[]): void {
+  /** Each entry to every synced device, except the one that made it (it had its answer), in seq order; returns the sockets. */
+  private push(conversationId: string, run: Waiting[]): number {
     const me = this.host.me();
     const sockets = this.host.ctx.getWebSockets().map((ws) => ({ ws, deviceId: this.host.deviceOf(ws) }));
     for (const { delivery: d, answer } of run) {
@@ -174,5 +178,6 @@ export class DeliveryLine {
         }
       }
     }
+    return sockets.length;
   }
 }

@@ -14,6 +14,8 @@
  * - Presence: first device online / last device offline, renewed by the alarm.
  */
 import { DurableObject } from 'cloudflare:workers';
+import { writeLog } from '../../lib/log.ts';
+import { metric } from '../../lib/metrics.ts';
 import { seqOf } from '../../protocol/events.ts';
 import { actionOf, type ServerFrame } from '../../protocol/frames.ts';
 import { type SendInput, toSendInput } from '../../protocol/messages.ts';
@@ -123,6 +125,7 @@ export class UserDO extends DurableObject<Env> {
     const pair = new WebSocketPair();
     this.ctx.acceptWebSocket(pair[1], [`sid:${sessionId}`, `dev:${deviceId}`]);
     pair[1].serializeAttachment({ userId, sessionId, deviceId } satisfies Attachment);
+    metric(this.env, 'socket', { socket: 'device', event: 'open', held: this.ctx.getWebSockets().length });
     if (!wasOnline) {
       await announcePresence(this.env, this.ctx, userId, true);
       this.setHeartbeat(Date.now() + HEARTBEAT_MS);
@@ -343,6 +346,7 @@ export class UserDO extends DurableObject<Env> {
   private async wentAway(ws: WebSocket): Promise<void> {
     this.hub.forget(ws);
     const others = this.ctx.getWebSockets().filter((s) => s !== ws && s.readyState === WebSocket.OPEN);
+    metric(this.env, 'socket', { socket: 'device', event: 'close', held: others.length });
     if (others.length === 0) {
       this.setHeartbeat(null);
       await announcePresence(this.env, this.ctx, this.userId(), false);
@@ -371,7 +375,7 @@ export class UserDO extends DurableObject<Env> {
     }
     await redisClient(this.env)
       .set(`online:${this.userId()}`, 1, { ex: Math.ceil((HEARTBEAT_MS * 3) / 1000) })
-      .catch((err: unknown) => console.log(JSON.stringify({ level: 'warn', event: 'presence.heartbeat_failed', error: String(err) })));
+      .catch((err: unknown) => writeLog('warn', 'presence.heartbeat_failed', { error: String(err) }));
     this.setHeartbeat(Date.now() + HEARTBEAT_MS);
   }
 

@@ -4,6 +4,7 @@
  * Best effort: an unreachable Redis or Postgres is logged, never fatal to a
  * socket.
  */
+import { writeLog } from '../../lib/log.ts';
 import { eq } from 'drizzle-orm';
 import { friendships } from '../../db/schema.ts';
 import { markOffline, markOnline, presenceOf } from '../../services/presence.ts';
@@ -25,6 +26,6 @@ export async function announcePresence(env: Env, ctx: Ctx, userId: string, onlin
     const frame = { type: 'presence', userId, online, lastSeenAt: now.toISOString() } as const;
     await Promise.allSettled(friendIds.filter((id) => presence[id]?.online).map((id) => env.USERS.getByName(id).push(frame)));
   } catch (err) {
-    console.log(JSON.stringify({ event: 'presence.failed', userId, online, error: String(err) }));
+    writeLog('warn', 'presence.failed', { userId, online, error: String(err) });
   }
 }

@@ -12,6 +12,7 @@
  * so a burst becomes one push naming its newest message (the push services
  * replace an undelivered older one by its Topic as well).
  */
+import { writeLog } from '../../lib/log.ts';
 import { eq } from 'drizzle-orm';
 import { pushSubscriptions } from '../../db/schema.ts';
 import { isGone, type Message, mentionsUser } from '../../protocol/messages.ts';
@@ -87,7 +88,7 @@ export async function sendDuePushes(env: Env, sql: SqlStorage, userId: string, o
         now, p.seq, p.seq, now + COALESCE_MS, p.conversation_id,
       );
     } catch (err) {
-      console.log(JSON.stringify({ level: 'warn', event: 'push.publish_failed', userId, conversationId: p.conversation_id, error: String(err) }));
+      writeLog('warn', 'push.publish_failed', { userId, conversationId: p.conversation_id, error: String(err) });
       sql.exec('UPDATE pushes SET attempts = attempts + 1, due_at = ? WHERE conversation_id = ?', now + RETRY_MS, p.conversation_id);
     }
   }

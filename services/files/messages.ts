@@ -2,6 +2,7 @@
  * Files in messages: the two calls the ConversationDO makes. Usable from a
  * Durable Object (no imports from workers/).
  */
+import { writeLog } from '../../lib/log.ts';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { fileGrants } from '../../db/schema.ts';
 import type { FileView } from '../../protocol/files.ts';
@@ -49,7 +50,7 @@ export async function prepareFileMessage(
       return { ok: true, file: fileView(file) } as const;
     });
   } catch (err) {
-    console.log(JSON.stringify({ event: 'files.prepare_failed', fileId: a.fileId, conversationId: a.conversationId, error: String(err) }));
+    writeLog('warn', 'files.prepare_failed', { fileId: a.fileId, conversationId: a.conversationId, error: String(err) });
     return { ok: false, code: 'unavailable', message: 'Files cannot be checked right now; try again' };
   }
 }

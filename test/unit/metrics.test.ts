@@ -4,9 +4,11 @@
  * dataset only accepts writes and keeps nothing to query; so the app is also
  * run with a recording dataset in its place, to see exactly what it writes.
  */
-import { env } from 'cloudflare:test';
+import { env, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { metric } from '../../lib/metrics.ts';
+import type { ConversationDO } from '../../durable-objects/conversation/index.ts';
+import type { UserDO } from '../../durable-objects/user/index.ts';
 import app from '../../workers/app.ts';
 
 function recorder() {
@@ -52,5 +54,24 @@ describe('metrics', () => {
   it('the configured binding accepts datapoints', () => {
     expect(typeof env.METRICS.writeDataPoint).toBe('function');
     expect(() => metric(env, 'socket', { socket: 'device', event: 'open', held: 1 })).not.toThrow();
+  });
+});
+
+describe('metrics from the Durable Objects', () => {
+  it('a send writes a message datapoint, its fan-out a fanout one, the recipient a delivery one', async () => {
+    const { points, dataset } = recorder();
+    const id = 'c-metrics';
+    const conv = env.CONVERSATIONS.getByName(id);
+    await conv.setMirror({ conversationId: id, kind: 'group', version: 1, members: [{ userId: 'm-alice', role: 'owner' }, { userId: 'm-bob', role: 'member' }], settings: { name: 'g' } });
+    // The objects' env carries the configured dataset, which keeps nothing: give them a recording one.
+    await runInDurableObject(conv, (instance: ConversationDO) => void ((instance.d as { env: Env }).env = { ...instance.d.env, METRICS: dataset }));
+    await runInDurableObject(env.USERS.getByName('m-bob'), (instance: UserDO) => void ((instance as unknown as { line: { host: { env: Env } } }).line.host.env = { ...env, METRICS: dataset }));
+    const [sent] = await conv.send('m-alice', [{ clientMsgId: 'metric-1', type: 'text', content: 'counted' }]);
+    expect(sent).toMatchObject({ ok: true });
+    for (let i = 0; i < 50 && !points.some((p) => p.indexes?.[0] === 'delivery'); i++) await new Promise((r) => setTimeout(r, 20));
+    const kinds = points.map((p) => p.blobs?.slice(0, 2));
+    expect(kinds).toEqual(expect.arrayContaining([['message', 'text'], ['fanout', 'rpc'], ['delivery', 'rpc']]));
+    const fanout = points.find((p) => p.indexes?.[0] === 'fanout')!;
+    expect(fanout.doubles).toEqual([2]);
   });
 });
