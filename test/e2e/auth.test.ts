@@ -358,8 +358,18 @@ describe('response headers', () => {
   });
 
   it('every response says nosniff, errors and 404s included', async () => {
-    for (const res of [await api('GET', '/health'), await api('GET', '/nope'), await api('POST', `${A}/login`, { raw: '{' }), await api('GET', '/openapi.json')]) {
+    for (const res of [await api('GET', '/health'), await api('GET', '/api/v1/nope'), await api('POST', `${A}/login`, { raw: '{' }), await api('GET', '/openapi.json')]) {
       expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    }
+  });
+
+  it('the web client\'s static files (served without the Worker) say nosniff and cannot be framed', async () => {
+    for (const path of ['/', '/some/client/route']) {
+      const res = await api('GET', path);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/text\/html/);
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.get('x-frame-options')).toBe('DENY');
     }
   });
 });
